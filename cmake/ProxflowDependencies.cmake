@@ -1,0 +1,18 @@
+# Finds every third-party package. All come from Debian bookworm packages installed by
+# scripts/install-deps. Torch is searched only when the core is built; its compile flags stay
+# on the `torch` target and never leak into global flags.
+find_package(Threads REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(PNG REQUIRED)
+find_package(ZLIB REQUIRED)
+
+if(PROXFLOW_BUILD_CORE)
+  find_package(Torch CONFIG REQUIRED)
+endif()
+
+if(PROXFLOW_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()

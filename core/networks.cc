@@ -1,0 +1,90 @@
+#include "core/networks.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+
+namespace proxflow::core {
+
+ConvTrunkImpl::ConvTrunkImpl() {
+  conv1_ = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 7).padding(3).bias(false)));
+  conv2_ = register_module(
+      "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 8, 7).padding(3).bias(false)));
+}
+
+torch::Tensor ConvTrunkImpl::forward(const torch::Tensor& x) {
+  auto h = x.reshape({-1, 1, 28, 28});
+  h = at::max_pool2d(at::relu(conv1_->forward(h)), {2, 2});
+  h = at::max_pool2d(at::relu(conv2_->forward(h)), {2, 2});
+  return h.flatten(1);
+}
+
+FlowNetImpl::FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
+                         const NetworkOptions& options)
+    : with_time_(with_time), output_dim_(output_dim), activation_(options.activation) {
+  int64_t features = input_dim;
+  if (options.architecture == Architecture::kConv) {
+    trunk_ = register_module("trunk", ConvTrunk());
+    features = ConvTrunkImpl::kFeatures;
+  }
+  int64_t in = features + (with_time ? 1 : 0);
+  for (int i = 0; i < options.depth; ++i) {
+    layers_->push_back(torch::nn::Linear(in, options.width));
+    in = options.width;
+  }
+  layers_->push_back(torch::nn::Linear(in, output_dim));
+  register_module("layers", layers_);
+}
+
+torch::Tensor FlowNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) {
+  torch::Tensor h = trunk_ ? trunk_->forward(x) : x;
+  if (with_time_) h = at::cat({h, t.to(h.dtype())}, 1);
+  const size_t last = layers_->size() - 1;
+  for (size_t i = 0; i < layers_->size(); ++i) {
+    h = layers_[i]->as<torch::nn::Linear>()->forward(h);
+    if (i == last) break;
+    switch (activation_) {
+      case Activation::kTanh:
+        h = at::tanh(h);
+        break;
+      case Activation::kRelu:
+        h = at::relu(h);
+        break;
+      case Activation::kSoftplus:
+        h = at::softplus(h);
+        break;
+    }
+  }
+  return output_dim_ == 1 ? h.squeeze(1) : h;
+}
+
+CriticImpl::CriticImpl(int64_t input_dim, const NetworkOptions& options) {
+  body_ = register_module("body", FlowNet(input_dim, /*with_time=*/false, 1, options));
+  nu_ = register_parameter("nu", at::zeros({}));
+}
+
+void GlorotNormalInit(torch::nn::Module& module, at::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : module.modules(/*include_self=*/true)) {
+    torch::Tensor weight;
+    torch::Tensor bias;
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      weight = linear->weight;
+      bias = linear->bias;
+    } else if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      weight = conv->weight;
+      bias = conv->bias;
+    } else {
+      continue;
+    }
+    const int64_t receptive = weight.dim() > 2 ? weight[0][0].numel() : 1;
+    const double fan_in = static_cast<double>(weight.size(1) * receptive);
+    const double fan_out = static_cast<double>(weight.size(0) * receptive);
+    weight.normal_(0.0, std::sqrt(2.0 / (fan_in + fan_out)), generator);
+    if (bias.defined()) bias.zero_();
+  }
+}
+
+}  // namespace proxflow::core

@@ -1,0 +1,199 @@
+#include "core/trainer.h"
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
+#include "core/datasets.h"
+#include "core/device.h"
+#include "core/lipschitz.h"
+#include "core/torch_fence.h"
+#include "core/trainer_impl.h"
+
+namespace proxflow::core {
+
+std::optional<double> Metrics::Find(absl::string_view name) const {
+  for (const auto& [k, v] : values) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+Trainer::Impl::Impl(const TrainOptions& o, c10::Device d)
+    : options(o), device(d), rng(o.seed), divergence(o.critic.divergence, o.critic.alpha) {}
+
+at::Tensor Trainer::Impl::SourceBatch(int64_t n, at::Generator& gen) {
+  if (source_pool.defined()) {
+    return source_pool.index_select(0, SampleWithoutReplacement(source_pool.size(0), n, gen).to(device));
+  }
+  return SampleSource(options.source, n, options.dataset.dimension, gen).to(device);
+}
+
+at::Tensor Trainer::Impl::DataBatch(int64_t n, at::Generator& gen) {
+  return target_pool.index_select(0, SampleWithoutReplacement(target_pool.size(0), n, gen).to(device));
+}
+
+at::Tensor Trainer::Impl::Generate(const at::Tensor& x0) {
+  return Integrate(Solver::kEuler, flow->Field(), x0, 0.0, options.flow.dt, options.flow.steps)
+      .final;
+}
+
+at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T, bool create_graph) {
+  torch::AutoGradMode enable_grad(true);
+  at::Tensor x = x_T;
+  if (!create_graph || !x.requires_grad()) x = x_T.detach().requires_grad_(true);
+  at::Tensor grad_phi = torch::autograd::grad({critic->forward(x).sum()}, {x}, {},
+                                              /*retain_graph=*/true, create_graph)[0];
+  at::Tensor grad_u = flow->Gradients(x, options.flow.horizon, false, create_graph).grad_x;
+  at::Tensor r = (grad_phi - grad_u).norm() / static_cast<double>(x.size(0));
+  return create_graph ? r : r.detach();
+}
+
+absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
+    const TrainOptions& options, const RuntimeOptions& runtime) {
+  PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
+  return Fence("building the trainer", [&]() -> absl::StatusOr<std::unique_ptr<Trainer::Impl>> {
+    const c10::Device device = spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
+    auto impl = std::make_unique<Trainer::Impl>(options, device);
+    const int64_t d = options.dataset.dimension;
+    PROXFLOW_ASSIGN_OR_RETURN(at::Tensor pool,
+                              BuildTargetPool(options.dataset, impl->rng.Get(Stream::kPool)));
+    impl->target_pool = pool.to(device);
+    if (options.source.pool_size > 0) {
+      impl->source_pool =
+          SampleSource(options.source, options.source.pool_size, d, impl->rng.Get(Stream::kPool))
+              .to(device);
+    }
+    const bool potential = options.generator.form == GeneratorForm::kPotential;
+    impl->generator = FlowNet(d, /*with_time=*/true, potential ? 1 : d, options.generator.network);
+    impl->critic = Critic(d, options.critic.network);
+    GlorotNormalInit(*impl->generator, impl->rng.Get(Stream::kInit));
+    GlorotNormalInit(*impl->critic, impl->rng.Get(Stream::kInit));
+    impl->generator->to(device);
+    impl->critic->to(device);
+    if (options.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
+      ProjectSpectralNorm(*impl->critic->body(), options.critic.lipschitz_constant);
+    }
+    impl->flow = std::make_unique<Flow>(impl->generator, options.generator.form, options.flow.lambda);
+    const auto adam = [&](double lr) {
+      return torch::optim::AdamOptions(lr).betas(std::make_tuple(options.beta1, options.beta2));
+    };
+    impl->generator_optimizer = std::make_unique<torch::optim::Adam>(
+        impl->generator->parameters(), adam(options.generator.learning_rate));
+    impl->critic_optimizer = std::make_unique<torch::optim::Adam>(
+        impl->critic->parameters(), adam(options.critic.learning_rate));
+    return impl;
+  });
+}
+
+Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Trainer::~Trainer() = default;
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
+                                                         const RuntimeOptions& runtime) {
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, BuildImpl(options, runtime));
+  return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
+}
+
+absl::StatusOr<Metrics> Trainer::Step() {
+  return Fence("training step", [&]() -> absl::StatusOr<Metrics> {
+    Impl& s = *impl_;
+    const TrainOptions& o = s.options;
+    const int64_t batch = o.batch_size;
+    at::Tensor critic_loss, estimate, penalty;
+    for (int k = 0; k < o.critic.steps_per_iteration; ++k) {
+      const at::Tensor x_T = s.Generate(s.SourceBatch(batch, s.rng.Get(Stream::kSource)));
+      const at::Tensor y = s.DataBatch(batch, s.rng.Get(Stream::kData));
+      const at::Tensor u =
+          at::rand({batch, 1}, s.rng.Get(Stream::kInterpolation), at::kFloat).to(s.device);
+      estimate = s.divergence.Estimate(s.critic->forward(x_T), s.critic->forward(y), s.critic->nu());
+      penalty = GradientPenalty([&](const at::Tensor& x) { return s.critic->forward(x); }, x_T,
+                                y, u, o.critic.lipschitz_constant, o.critic.lipschitz_mode);
+      critic_loss = -estimate + o.critic.penalty_weight * penalty;
+      s.critic_optimizer->zero_grad();
+      critic_loss.backward();
+      s.critic_optimizer->step();
+      if (o.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
+        ProjectSpectralNorm(*s.critic->body(), o.critic.lipschitz_constant);
+      }
+    }
+
+    const LossCase loss_case = o.flow.loss_case;
+    RolloutOptions ro;
+    ro.dt = o.flow.dt;
+    ro.steps = o.flow.steps;
+    ro.point = o.flow.kinetic_energy_point;
+    ro.create_graph = true;
+    ro.kinetic_energy = loss_case != LossCase::kNoOt;
+    ro.hjb = loss_case == LossCase::kPg || loss_case == LossCase::kOc;
+    const Rollout r = RollOut(*s.flow, s.SourceBatch(batch, s.rng.Get(Stream::kSource)), ro);
+    at::Tensor generator_loss = s.critic->forward(r.x_final).mean();
+    if (ro.kinetic_energy) generator_loss = generator_loss + o.flow.lambda * r.kinetic_energy;
+    if (ro.hjb) generator_loss = generator_loss + o.flow.hjb_weight * r.hjb;
+    at::Tensor terminal;
+    if (loss_case == LossCase::kOc) {
+      terminal = s.TerminalResidual(r.x_final, /*create_graph=*/true);
+      generator_loss = generator_loss + o.flow.terminal_weight * terminal;
+    }
+    s.generator_optimizer->zero_grad();
+    generator_loss.backward();
+    s.generator_optimizer->step();
+    ++s.iteration;
+
+    Metrics m;
+    m.iteration = s.iteration;
+    m.values = {{"critic_loss", critic_loss.item<double>()},
+                {"divergence", estimate.item<double>()},
+                {"gradient_penalty", penalty.item<double>()},
+                {"generator_loss", generator_loss.item<double>()}};
+    if (ro.kinetic_energy) m.values.emplace_back("kinetic_energy", r.kinetic_energy.item<double>());
+    if (r.hjb.defined()) m.values.emplace_back("hjb", r.hjb.item<double>());
+    if (terminal.defined()) m.values.emplace_back("terminal", terminal.item<double>());
+    return m;
+  });
+}
+
+absl::StatusOr<RunResult> Trainer::Run(const RunHooks& hooks, const std::atomic<bool>* cancel) {
+  const TrainOptions& o = impl_->options;
+  RunResult result;
+  while (impl_->iteration < o.iterations) {
+    if (cancel != nullptr && cancel->load()) {
+      if (hooks.on_checkpoint) PROXFLOW_RETURN_IF_ERROR(hooks.on_checkpoint(impl_->iteration));
+      result.outcome = RunOutcome::kCancelled;
+      result.iteration = impl_->iteration;
+      return result;
+    }
+    PROXFLOW_ASSIGN_OR_RETURN(Metrics m, Step());
+    for (const auto& [name, value] : m.values) {
+      if (!std::isfinite(value)) {
+        result.outcome = RunOutcome::kDiverged;
+        result.iteration = m.iteration;
+        result.reason = absl::StrCat("diverged at iteration ", m.iteration, ": ", name, " is ",
+                                     value);
+        return result;
+      }
+    }
+    const int64_t it = impl_->iteration;
+    if (hooks.on_log && (it % o.log_interval == 0 || it == o.iterations)) hooks.on_log(m);
+    if (o.eval_interval > 0 && (it % o.eval_interval == 0 || it == o.iterations)) {
+      PROXFLOW_ASSIGN_OR_RETURN(Metrics e, Evaluate());
+      if (hooks.on_eval) hooks.on_eval(e);
+    }
+    if (hooks.on_checkpoint && o.checkpoint_interval > 0 &&
+        (it % o.checkpoint_interval == 0 || it == o.iterations)) {
+      PROXFLOW_RETURN_IF_ERROR(hooks.on_checkpoint(it));
+    }
+  }
+  result.iteration = impl_->iteration;
+  return result;
+}
+
+int64_t Trainer::iteration() const { return impl_->iteration; }
+const TrainOptions& Trainer::options() const { return impl_->options; }
+std::string Trainer::device() const { return impl_->device.str(); }
+const std::vector<Metrics>& Trainer::history() const { return impl_->history; }
+
+}  // namespace proxflow::core

@@ -1,0 +1,49 @@
+// Internal state of a Trainer, shared by trainer.cc (loop), trainer_eval.cc (monitors,
+// sampling) and trainer_checkpoint.cc (save/restore). Not part of core's public API.
+#ifndef PROXFLOW_CORE_TRAINER_IMPL_H_
+#define PROXFLOW_CORE_TRAINER_IMPL_H_
+
+#include <c10/core/Device.h>
+#include <torch/optim/adam.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/divergence.h"
+#include "core/flow.h"
+#include "core/networks.h"
+#include "core/random_streams.h"
+#include "core/trainer.h"
+
+namespace proxflow::core {
+
+struct Trainer::Impl {
+  Impl(const TrainOptions& o, c10::Device d);
+
+  // A batch of n source samples (pool without replacement, or fresh draws) from `gen`.
+  at::Tensor SourceBatch(int64_t n, at::Generator& gen);
+  // A batch of n target samples, distinct pool indices drawn with `gen`.
+  at::Tensor DataBatch(int64_t n, at::Generator& gen);
+  // x_T of the training flow (Euler, training dt) without graph to θ.
+  at::Tensor Generate(const at::Tensor& x0);
+  // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N; differentiable when create_graph.
+  at::Tensor TerminalResidual(const at::Tensor& x_T, bool create_graph);
+
+  TrainOptions options;
+  c10::Device device;
+  RandomStreams rng;
+  at::Tensor target_pool;  // (P, d) on device
+  at::Tensor source_pool;  // (P, d) on device, or undefined for fresh draws
+  FlowNet generator{nullptr};
+  Critic critic{nullptr};
+  std::unique_ptr<Flow> flow;
+  Divergence divergence;
+  std::unique_ptr<torch::optim::Adam> generator_optimizer;
+  std::unique_ptr<torch::optim::Adam> critic_optimizer;
+  int64_t iteration = 0;
+  std::vector<Metrics> history;
+};
+
+}  // namespace proxflow::core
+
+#endif  // PROXFLOW_CORE_TRAINER_IMPL_H_

@@ -1,0 +1,19 @@
+// The one conversion between absl::Status and grpc::Status, at the RPC boundary.
+//
+// Codes map one to one (both follow google.rpc.Code). Messages pass through unchanged; callers
+// never put stack traces or file contents into them. Thread-safe.
+#ifndef PROXFLOW_SERVER_STATUS_CONVERSION_H_
+#define PROXFLOW_SERVER_STATUS_CONVERSION_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace proxflow::server {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_STATUS_CONVERSION_H_
