@@ -18,12 +18,16 @@ constexpr double kPi = std::numbers::pi;
 at::Tensor Randn(int64_t n, int64_t d, at::Generator& gen) {
   return at::randn({n, d}, gen, at::kDouble);
 }
-at::Tensor Rand(int64_t n, at::Generator& gen) { return at::rand({n}, gen, at::kDouble); }
+at::Tensor Rand(int64_t n, at::Generator& gen) {
+  return at::rand({n}, gen, at::kDouble);
+}
 
 at::Tensor Pinwheel(int64_t n, at::Generator& gen) {
   constexpr int kArms = 5;
-  constexpr double kRadialStd = 0.3, kTangentialStd = 0.1, kRate = 0.25, kScale = 1.4;
-  at::Tensor f = Randn(n, 2, gen) * at::tensor({kRadialStd, kTangentialStd}, at::kDouble);
+  constexpr double kRadialStd = 0.3, kTangentialStd = 0.1, kRate = 0.25,
+                   kScale = 1.4;
+  at::Tensor f =
+      Randn(n, 2, gen) * at::tensor({kRadialStd, kTangentialStd}, at::kDouble);
   f.select(1, 0).add_(1.0);
   at::Tensor arm = at::arange(n, at::kLong).remainder(kArms).to(at::kDouble);
   at::Tensor angle = arm * (2 * kPi / kArms) + kRate * at::exp(f.select(1, 0));
@@ -53,14 +57,16 @@ at::Tensor EightGaussians(int64_t n, at::Generator& gen) {
 
 at::Tensor Checkerboard(int64_t n, at::Generator& gen) {
   at::Tensor x1 = Rand(n, gen) * 4 - 2;
-  at::Tensor x2 = Rand(n, gen) - at::randint(2, {n}, gen, at::kLong).to(at::kDouble) * 2;
+  at::Tensor x2 =
+      Rand(n, gen) - at::randint(2, {n}, gen, at::kLong).to(at::kDouble) * 2;
   x2 = x2 + at::floor(x1).remainder(2);
   return 2 * at::stack({x1, x2}, 1);
 }
 
 at::Tensor Swissroll(int64_t n, at::Generator& gen) {
   at::Tensor t = 1.5 * kPi * (1 + 2 * Rand(n, gen));
-  at::Tensor p = at::stack({t * at::cos(t), t * at::sin(t)}, 1) + Randn(n, 2, gen);
+  at::Tensor p =
+      at::stack({t * at::cos(t), t * at::sin(t)}, 1) + Randn(n, 2, gen);
   return p / 5.0;
 }
 
@@ -68,8 +74,10 @@ at::Tensor Circles(int64_t n, at::Generator& gen) {
   constexpr double kFactor = 0.5, kNoise = 0.08, kScale = 3.0;
   at::Tensor angle = Rand(n, gen) * (2 * kPi);
   at::Tensor radius = at::where(at::arange(n, at::kLong).remainder(2).eq(0),
-                                at::ones({n}, at::kDouble), at::full({n}, kFactor, at::kDouble));
-  at::Tensor p = at::stack({radius * at::cos(angle), radius * at::sin(angle)}, 1);
+                                at::ones({n}, at::kDouble),
+                                at::full({n}, kFactor, at::kDouble));
+  at::Tensor p =
+      at::stack({radius * at::cos(angle), radius * at::sin(angle)}, 1);
   return kScale * (p + kNoise * Randn(n, 2, gen));
 }
 
@@ -77,8 +85,9 @@ at::Tensor TwoSpirals(int64_t n, at::Generator& gen) {
   at::Tensor r = at::sqrt(Rand(n, gen)) * (540.0 * 2 * kPi / 360.0);
   at::Tensor x = -at::cos(r) * r + Rand(n, gen) * 0.5;
   at::Tensor y = at::sin(r) * r + Rand(n, gen) * 0.5;
-  at::Tensor sign = at::where(at::arange(n, at::kLong).remainder(2).eq(0),
-                              at::ones({n}, at::kDouble), -at::ones({n}, at::kDouble));
+  at::Tensor sign =
+      at::where(at::arange(n, at::kLong).remainder(2).eq(0),
+                at::ones({n}, at::kDouble), -at::ones({n}, at::kDouble));
   at::Tensor p = at::stack({x * sign, y * sign}, 1) / 3.0;
   return p + 0.1 * Randn(n, 2, gen);
 }
@@ -139,17 +148,21 @@ at::Tensor EmbedInDimension(const at::Tensor& points, int64_t dimension) {
   return out;
 }
 
-at::Tensor SampleStudentT(int64_t n, int64_t dimension, double dof, at::Generator& gen) {
-  // t = z / sqrt(χ²_ν/ν), χ²_ν = 2·Gamma(ν/2), one χ² per sample (multivariate t).
+at::Tensor SampleStudentT(int64_t n, int64_t dimension, double dof,
+                          at::Generator& gen) {
+  // t = z / sqrt(χ²_ν/ν), χ²_ν = 2·Gamma(ν/2), one χ² per sample (multivariate
+  // t).
   at::Tensor z = Randn(n, dimension, gen);
-  at::Tensor chi2 = 2.0 * at::_standard_gamma(at::full({n, 1}, dof / 2.0, at::kDouble), gen);
+  at::Tensor chi2 =
+      2.0 * at::_standard_gamma(at::full({n, 1}, dof / 2.0, at::kDouble), gen);
   return (z / at::sqrt(chi2 / dof)).to(at::kFloat);
 }
 
-at::Tensor SampleSource(const SourceOptions& source, int64_t n, int64_t dimension,
-                        at::Generator& gen) {
+at::Tensor SampleSource(const SourceOptions& source, int64_t n,
+                        int64_t dimension, at::Generator& gen) {
   if (source.kind == SourceKind::kUniform) {
-    return source.low + (source.high - source.low) * at::rand({n, dimension}, gen, at::kFloat);
+    return source.low + (source.high - source.low) *
+                            at::rand({n, dimension}, gen, at::kFloat);
   }
   return at::randn({n, dimension}, gen, at::kFloat);
 }
@@ -174,7 +187,8 @@ at::Tensor SampleWithoutReplacement(int64_t n, int64_t k, at::Generator& gen) {
   return out;
 }
 
-absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d, at::Generator& gen) {
+absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d,
+                                           at::Generator& gen) {
   switch (d.kind) {
     case DatasetKind::kToy:
       return EmbedInDimension(SampleToy(d.toy, d.pool_size, gen), d.dimension);
@@ -189,30 +203,37 @@ absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d, at::Generato
 }
 
 absl::StatusOr<MnistImages> LoadMnist(const std::string& dir) {
-  PROXFLOW_ASSIGN_OR_RETURN(IdxFile images, ReadIdxFromDir(dir, {"t10k-images-idx3-ubyte",
-                                                                 "train-images-idx3-ubyte"}));
-  PROXFLOW_ASSIGN_OR_RETURN(IdxFile labels, ReadIdxFromDir(dir, {"t10k-labels-idx1-ubyte",
-                                                                 "train-labels-idx1-ubyte"}));
+  PROXFLOW_ASSIGN_OR_RETURN(IdxFile images,
+                            ReadIdxFromDir(dir, {"t10k-images-idx3-ubyte",
+                                                 "train-images-idx3-ubyte"}));
+  PROXFLOW_ASSIGN_OR_RETURN(IdxFile labels,
+                            ReadIdxFromDir(dir, {"t10k-labels-idx1-ubyte",
+                                                 "train-labels-idx1-ubyte"}));
   if (images.dims.size() != 3 || images.dims[1] != 28 || images.dims[2] != 28) {
     return absl::InvalidArgumentError(
-        absl::StrCat(images.path, ": expected N×28×28 images, got ", images.dims.size(), " dims"));
+        absl::StrCat(images.path, ": expected N×28×28 images, got ",
+                     images.dims.size(), " dims"));
   }
   if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
-    return absl::InvalidArgumentError(absl::StrCat(labels.path, ": ", labels.dims.empty() ? 0 : labels.dims[0],
-                                                   " labels for ", images.dims[0], " images in ",
-                                                   images.path));
+    return absl::InvalidArgumentError(absl::StrCat(
+        labels.path, ": ", labels.dims.empty() ? 0 : labels.dims[0],
+        " labels for ", images.dims[0], " images in ", images.path));
   }
   const int64_t n = images.dims[0];
   MnistImages out;
-  out.images = at::from_blob(images.data.data(), {n, 784}, at::kByte).to(at::kFloat).div_(255.0);
+  out.images = at::from_blob(images.data.data(), {n, 784}, at::kByte)
+                   .to(at::kFloat)
+                   .div_(255.0);
   out.labels = at::from_blob(labels.data.data(), {n}, at::kByte).to(at::kLong);
   return out;
 }
 
 absl::StatusOr<at::Tensor> MnistTrainingPool(const MnistImages& mnist,
-                                             const std::vector<int>& labels, int subset_size) {
+                                             const std::vector<int>& labels,
+                                             int subset_size) {
   constexpr int64_t kTrainingPool = 6000;
-  const int64_t available = std::min<int64_t>(kTrainingPool, mnist.images.size(0));
+  const int64_t available =
+      std::min<int64_t>(kTrainingPool, mnist.images.size(0));
   at::Tensor images = mnist.images.narrow(0, 0, available);
   if (!labels.empty()) {
     at::Tensor keep = at::zeros({available}, at::kBool);
@@ -221,9 +242,10 @@ absl::StatusOr<at::Tensor> MnistTrainingPool(const MnistImages& mnist,
     images = images.index({keep});
   }
   if (images.size(0) < subset_size) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("training.dataset.subset_size is ", subset_size, " but the MNIST training pool",
-                     " (images 0..5999, label filter applied) holds only ", images.size(0)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "training.dataset.subset_size is ", subset_size,
+        " but the MNIST training pool",
+        " (images 0..5999, label filter applied) holds only ", images.size(0)));
   }
   return images.narrow(0, 0, subset_size).contiguous();
 }

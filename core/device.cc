@@ -12,11 +12,14 @@
 
 namespace proxflow::core {
 
-std::string DeviceSpec::ToString() const { return cuda ? absl::StrCat("cuda:", index) : "cpu"; }
+std::string DeviceSpec::ToString() const {
+  return cuda ? absl::StrCat("cuda:", index) : "cpu";
+}
 
 int CudaDeviceCount() {
-  auto count = Fence("cuda device count", [] { return absl::StatusOr<int>(
-      static_cast<int>(torch::cuda::device_count())); });
+  auto count = Fence("cuda device count", [] {
+    return absl::StatusOr<int>(static_cast<int>(torch::cuda::device_count()));
+  });
   return count.ok() ? *count : 0;
 }
 
@@ -32,26 +35,32 @@ absl::StatusOr<DeviceSpec> ResolveDevice(absl::string_view spec) {
     const char* end = spec.data() + spec.size();
     auto [ptr, ec] = std::from_chars(begin, end, index);
     if (ec != std::errc() || ptr != end || index < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "device must be auto, cpu, cuda or cuda:N, got \"", spec.substr(0, 32), "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("device must be auto, cpu, cuda or cuda:N, got \"",
+                       spec.substr(0, 32), "\""));
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "device must be auto, cpu, cuda or cuda:N, got \"", spec.substr(0, 32), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("device must be auto, cpu, cuda or cuda:N, got \"",
+                     spec.substr(0, 32), "\""));
   }
   if (index >= cuda_devices) {
-    return absl::FailedPreconditionError(absl::StrCat("device cuda:", index, " requested but ",
-                                                      cuda_devices, " CUDA devices are available"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("device cuda:", index, " requested but ", cuda_devices,
+                     " CUDA devices are available"));
   }
   return DeviceSpec{true, index};
 }
 
 absl::StatusOr<int> ConfigureTorchThreads(int threads) {
   if (threads < 0 || threads > 1024) {
-    return absl::InvalidArgumentError(absl::StrCat("threads must be in [0, 1024], got ", threads));
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads must be in [0, 1024], got ", threads));
   }
-  const int n = threads > 0 ? threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int n =
+      threads > 0
+          ? threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   {
     absl::Status s = Fence("set threads", [n] { at::set_num_threads(n); });
     if (!s.ok()) return s;

@@ -12,11 +12,14 @@ at::Tensor TimeColumn(const at::Tensor& x, double t, bool requires_grad) {
 }
 
 // ½‖v‖² averaged over samples.
-at::Tensor HalfSquaredSpeed(const at::Tensor& v) { return 0.5 * v.pow(2).sum(1).mean(); }
+at::Tensor HalfSquaredSpeed(const at::Tensor& v) {
+  return 0.5 * v.pow(2).sum(1).mean();
+}
 
 }  // namespace
 
-Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t, bool with_time_grad,
+Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t,
+                                         bool with_time_grad,
                                          bool create_graph) const {
   torch::AutoGradMode enable_grad(true);
   at::Tensor xi = x;
@@ -25,7 +28,8 @@ Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t, bool wit
   at::Tensor u = generator_(xi, ti);
   std::vector<at::Tensor> inputs = {xi};
   if (with_time_grad) inputs.push_back(ti);
-  auto grads = torch::autograd::grad({u.sum()}, inputs, {}, /*retain_graph=*/create_graph,
+  auto grads = torch::autograd::grad({u.sum()}, inputs, {},
+                                     /*retain_graph=*/create_graph,
                                      /*create_graph=*/create_graph);
   PotentialGradients out;
   out.grad_x = create_graph ? grads[0] : grads[0].detach();
@@ -33,9 +37,11 @@ Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t, bool wit
   return out;
 }
 
-at::Tensor Flow::Velocity(const at::Tensor& x, double t, bool create_graph) const {
+at::Tensor Flow::Velocity(const at::Tensor& x, double t,
+                          bool create_graph) const {
   if (is_potential()) {
-    return Gradients(x, t, /*with_time_grad=*/false, create_graph).grad_x * (-1.0 / lambda_);
+    return Gradients(x, t, /*with_time_grad=*/false, create_graph).grad_x *
+           (-1.0 / lambda_);
   }
   if (create_graph) return generator_(x, TimeColumn(x, t, false));
   torch::NoGradGuard no_grad;
@@ -43,14 +49,36 @@ at::Tensor Flow::Velocity(const at::Tensor& x, double t, bool create_graph) cons
 }
 
 VelocityFn Flow::Field() const {
-  return [this](const at::Tensor& x, double t) { return Velocity(x, t, false); };
+  return
+      [this](const at::Tensor& x, double t) { return Velocity(x, t, false); };
 }
 
 at::Tensor Flow::HjbResidual(const PotentialGradients& g) const {
-  return (g.grad_t.squeeze(1) - g.grad_x.pow(2).sum(1) / (2.0 * lambda_)).abs().mean();
+  return (g.grad_t.squeeze(1) - g.grad_x.pow(2).sum(1) / (2.0 * lambda_))
+      .abs()
+      .mean();
 }
 
-Rollout RollOut(const Flow& flow, const at::Tensor& x0, const RolloutOptions& o) {
+at::Tensor TerminalResidual(
+    const Flow& flow,
+    const std::function<at::Tensor(const at::Tensor&)>& critic,
+    const at::Tensor& x_T, double horizon, bool create_graph) {
+  torch::AutoGradMode enable_grad(true);
+  at::Tensor x = x_T;
+  if (!create_graph || !x.requires_grad())
+    x = x_T.detach().requires_grad_(true);
+  const at::Tensor grad_phi =
+      torch::autograd::grad({critic(x).sum()}, {x}, {},
+                            /*retain_graph=*/true, create_graph)[0];
+  const at::Tensor grad_u =
+      flow.Gradients(x, horizon, false, create_graph).grad_x;
+  const at::Tensor r =
+      (grad_phi - grad_u).norm() / static_cast<double>(x.size(0));
+  return create_graph ? r : r.detach();
+}
+
+Rollout RollOut(const Flow& flow, const at::Tensor& x0,
+                const RolloutOptions& o) {
   const bool hjb = o.hjb && flow.is_potential();
   Rollout out;
   at::Tensor ke = at::zeros({}, x0.options());
@@ -62,7 +90,8 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0, const RolloutOptions& o)
     at::Tensor v;
     if (o.point == KineticEnergyPoint::kTrajectory && hjb) {
       // One evaluation serves the step, KE and HJB.
-      const Flow::PotentialGradients g = flow.Gradients(x, t, true, o.create_graph);
+      const Flow::PotentialGradients g =
+          flow.Gradients(x, t, true, o.create_graph);
       v = g.grad_x * (-1.0 / flow.lambda());
       hjb_sum = hjb_sum + o.dt * flow.HjbResidual(g);
     } else {
@@ -74,12 +103,15 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0, const RolloutOptions& o)
     const at::Tensor next = x + o.dt * v;
     path = path + (next - x).detach().norm(2, {1});
     x = next;
-    if (o.point == KineticEnergyPoint::kDetachedPostStep && (o.kinetic_energy || hjb)) {
+    if (o.point == KineticEnergyPoint::kDetachedPostStep &&
+        (o.kinetic_energy || hjb)) {
       const at::Tensor xd = x.detach();
       if (hjb) {
-        const Flow::PotentialGradients g = flow.Gradients(xd, t, true, o.create_graph);
+        const Flow::PotentialGradients g =
+            flow.Gradients(xd, t, true, o.create_graph);
         hjb_sum = hjb_sum + o.dt * flow.HjbResidual(g);
-        if (o.kinetic_energy) ke = ke + o.dt * HalfSquaredSpeed(g.grad_x / flow.lambda());
+        if (o.kinetic_energy)
+          ke = ke + o.dt * HalfSquaredSpeed(g.grad_x / flow.lambda());
       } else {
         ke = ke + o.dt * HalfSquaredSpeed(flow.Velocity(xd, t, o.create_graph));
       }

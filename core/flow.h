@@ -1,5 +1,6 @@
-// The flow dx/dt = v(x,t): velocity from a potential (v = −∇ₓU/λ) or a direct network, the
-// training rollout with kinetic energy and HJB terms, and monitors (ALGORITHM.md §1, §4).
+// The flow dx/dt = v(x,t): velocity from a potential (v = −∇ₓU/λ) or a direct
+// network, the training rollout with kinetic energy and HJB terms, and monitors
+// (ALGORITHM.md §1, §4).
 #ifndef PROXFLOW_CORE_FLOW_H_
 #define PROXFLOW_CORE_FLOW_H_
 
@@ -14,37 +15,41 @@
 
 namespace proxflow::core {
 
-// The generator as a function of (x (N,d), t (N,1)): the potential U (returns (N)) or the
-// direct velocity (returns (N,d)).
-using GeneratorFn = std::function<at::Tensor(const at::Tensor& x, const at::Tensor& t)>;
+// The generator as a function of (x (N,d), t (N,1)): the potential U (returns
+// (N)) or the direct velocity (returns (N,d)).
+using GeneratorFn =
+    std::function<at::Tensor(const at::Tensor& x, const at::Tensor& t)>;
 
-// The flow of one generator. Holds the generator by value (a FlowNet is a shared handle, so
-// training updates are seen). Not thread-safe: evaluating it runs the network.
+// The flow of one generator. Holds the generator by value (a FlowNet is a
+// shared handle, so training updates are seen). Not thread-safe: evaluating it
+// runs the network.
 class Flow {
  public:
   Flow(GeneratorFn generator, GeneratorForm form, double lambda)
       : generator_(std::move(generator)), form_(form), lambda_(lambda) {}
   Flow(FlowNet network, GeneratorForm form, double lambda)
-      : Flow([network](const at::Tensor& x, const at::Tensor& t) mutable {
-               return network->forward(x, t);
-             },
-             form, lambda) {}
+      : Flow(
+            [network](const at::Tensor& x, const at::Tensor& t) mutable {
+              return network->forward(x, t);
+            },
+            form, lambda) {}
 
   struct PotentialGradients {
     at::Tensor grad_x;  // ∇ₓU, (N, d)
     at::Tensor grad_t;  // ∂tU, (N, 1); undefined unless requested
   };
 
-  // ∇ₓU (and ∂tU when `with_time_grad`) at (x, t), potential form only. With create_graph
-  // the result stays differentiable w.r.t. the network (double backward) and w.r.t. x when x
-  // is part of a graph; otherwise it is detached.
-  PotentialGradients Gradients(const at::Tensor& x, double t, bool with_time_grad,
-                               bool create_graph) const;
+  // ∇ₓU (and ∂tU when `with_time_grad`) at (x, t), potential form only. With
+  // create_graph the result stays differentiable w.r.t. the network (double
+  // backward) and w.r.t. x when x is part of a graph; otherwise it is detached.
+  PotentialGradients Gradients(const at::Tensor& x, double t,
+                               bool with_time_grad, bool create_graph) const;
 
   // v(x, t): −∇ₓU/λ or the direct network output.
   at::Tensor Velocity(const at::Tensor& x, double t, bool create_graph) const;
 
-  // A detached velocity field for the integrators (autograd enabled locally for ∇U).
+  // A detached velocity field for the integrators (autograd enabled locally for
+  // ∇U).
   VelocityFn Field() const;
 
   // Mean over samples of |∂tU − ‖∇ₓU‖²/(2λ)| from gradients at one time.
@@ -65,20 +70,30 @@ struct RolloutOptions {
   KineticEnergyPoint point = KineticEnergyPoint::kDetachedPostStep;
   bool create_graph = false;  // gradients to θ through every step
   bool kinetic_energy = true;
-  bool hjb = false;           // potential form only
+  bool hjb = false;  // potential form only
 };
 
 struct Rollout {
   at::Tensor x_final;         // x_T
   at::Tensor kinetic_energy;  // Σ dt·mean ½‖v‖² (undefined unless requested)
-  at::Tensor hjb;             // Σ dt·mean|∂tU − ‖∇U‖²/(2λ)| (undefined unless requested)
-  at::Tensor path_length;     // per sample Σ‖x_{i+1} − x_i‖, (N), detached (monitor)
+  at::Tensor hjb;  // Σ dt·mean|∂tU − ‖∇U‖²/(2λ)| (undefined unless requested)
+  at::Tensor
+      path_length;  // per sample Σ‖x_{i+1} − x_i‖, (N), detached (monitor)
 };
 
-// Forward-Euler rollout from x0 over [0, steps·dt]. KE and HJB are taken at the detached
-// post-step point x_{i+1} with the pre-step time t_i (reference convention) or along the
-// trajectory at (x_i, t_i), per `options.point`.
-Rollout RollOut(const Flow& flow, const at::Tensor& x0, const RolloutOptions& options);
+// ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N: how far U(·,T) is from the critic (terminal
+// condition). Differentiable w.r.t. both networks and x_T when create_graph;
+// detached otherwise.
+at::Tensor TerminalResidual(
+    const Flow& flow,
+    const std::function<at::Tensor(const at::Tensor&)>& critic,
+    const at::Tensor& x_T, double horizon, bool create_graph);
+
+// Forward-Euler rollout from x0 over [0, steps·dt]. KE and HJB are taken at the
+// detached post-step point x_{i+1} with the pre-step time t_i (reference
+// convention) or along the trajectory at (x_i, t_i), per `options.point`.
+Rollout RollOut(const Flow& flow, const at::Tensor& x0,
+                const RolloutOptions& options);
 
 }  // namespace proxflow::core
 

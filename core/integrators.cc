@@ -29,8 +29,8 @@ absl::string_view SolverName(Solver solver) {
   return "unknown";
 }
 
-at::Tensor SolverStep(Solver solver, const VelocityFn& v, const at::Tensor& x, double t,
-                      double dt) {
+at::Tensor SolverStep(Solver solver, const VelocityFn& v, const at::Tensor& x,
+                      double t, double dt) {
   switch (solver) {
     case Solver::kEuler:
       return x + dt * v(x, t);
@@ -54,8 +54,9 @@ at::Tensor SolverStep(Solver solver, const VelocityFn& v, const at::Tensor& x, d
   return x;
 }
 
-Trajectory Integrate(Solver solver, const VelocityFn& v, const at::Tensor& x0, double t0,
-                     double dt, int steps, int record_every, const std::atomic<bool>* cancel) {
+Trajectory Integrate(Solver solver, const VelocityFn& v, const at::Tensor& x0,
+                     double t0, double dt, int steps, int record_every,
+                     const std::atomic<bool>* cancel) {
   Trajectory out;
   at::Tensor x = x0;
   if (record_every > 0) out.frames.push_back(x);
@@ -64,10 +65,12 @@ Trajectory Integrate(Solver solver, const VelocityFn& v, const at::Tensor& x0, d
       out.cancelled = true;
       break;
     }
-    // t_i = t0 + i·dt, not an accumulated sum, so long runs do not drift in time.
+    // t_i = t0 + i·dt, not an accumulated sum, so long runs do not drift in
+    // time.
     x = SolverStep(solver, v, x, t0 + i * dt, dt);
     out.steps_done = i + 1;
-    if (record_every > 0 && (out.steps_done % record_every == 0 || out.steps_done == steps)) {
+    if (record_every > 0 &&
+        (out.steps_done % record_every == 0 || out.steps_done == steps)) {
       out.frames.push_back(x);
     }
   }

@@ -8,16 +8,19 @@
 
 namespace proxflow::core {
 
-at::Tensor GradientPenalty(const ScalarField& critic, const at::Tensor& generated,
-                           const at::Tensor& data, const at::Tensor& u, double lipschitz,
+at::Tensor GradientPenalty(const ScalarField& critic,
+                           const at::Tensor& generated, const at::Tensor& data,
+                           const at::Tensor& u, double lipschitz,
                            LipschitzMode mode) {
   if (mode == LipschitzMode::kSpectralNorm || mode == LipschitzMode::kNone) {
     return at::zeros({}, generated.options());
   }
-  at::Tensor x_hat = (u * data + (1.0 - u) * generated).detach().requires_grad_(true);
+  at::Tensor x_hat =
+      (u * data + (1.0 - u) * generated).detach().requires_grad_(true);
   at::Tensor phi = critic(x_hat);
-  at::Tensor grad = torch::autograd::grad({phi.sum()}, {x_hat}, {}, /*retain_graph=*/true,
-                                          /*create_graph=*/true)[0];
+  at::Tensor grad =
+      torch::autograd::grad({phi.sum()}, {x_hat}, {}, /*retain_graph=*/true,
+                            /*create_graph=*/true)[0];
   at::Tensor norm_sq = grad.pow(2).sum(1);
   if (mode == LipschitzMode::kOneSidedPenalty) {
     return at::relu(norm_sq - lipschitz * lipschitz).mean();
@@ -27,7 +30,8 @@ at::Tensor GradientPenalty(const ScalarField& critic, const at::Tensor& generate
 }
 
 double SpectralNorm(const at::Tensor& weight) {
-  at::Tensor matrix = weight.detach().reshape({weight.size(0), -1}).to(at::kDouble).cpu();
+  at::Tensor matrix =
+      weight.detach().reshape({weight.size(0), -1}).to(at::kDouble).cpu();
   return at::linalg_svdvals(matrix).max().item<double>();
 }
 
@@ -41,7 +45,8 @@ void ProjectSpectralNorm(torch::nn::Module& module, double lipschitz) {
     }
   }
   if (weights.empty()) return;
-  const double target = std::pow(lipschitz, 1.0 / static_cast<double>(weights.size()));
+  const double target =
+      std::pow(lipschitz, 1.0 / static_cast<double>(weights.size()));
   torch::NoGradGuard no_grad;
   for (at::Tensor& w : weights) {
     const double sigma = SpectralNorm(w);

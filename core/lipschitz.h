@@ -14,17 +14,20 @@ namespace proxflow::core {
 // A scalar field over samples: (N, d) → (N).
 using ScalarField = std::function<at::Tensor(const at::Tensor&)>;
 
-// Gradient penalty at the interpolates x̂ = u·data + (1−u)·generated, `u` of shape (N, 1):
+// Gradient penalty at the interpolates x̂ = u·data + (1−u)·generated, `u` of
+// shape (N, 1):
 //   one-sided: mean(relu(‖∇φ(x̂)‖² − L²));   two-sided: mean((‖∇φ(x̂)‖ − L)²).
-// The result keeps the graph (double backward) so it can be added to the critic loss.
-// Returns a zero scalar for kSpectralNorm and kNone.
-at::Tensor GradientPenalty(const ScalarField& critic, const at::Tensor& generated,
-                           const at::Tensor& data, const at::Tensor& u, double lipschitz,
+// The result keeps the graph (double backward) so it can be added to the critic
+// loss. Returns a zero scalar for kSpectralNorm and kNone.
+at::Tensor GradientPenalty(const ScalarField& critic,
+                           const at::Tensor& generated, const at::Tensor& data,
+                           const at::Tensor& u, double lipschitz,
                            LipschitzMode mode);
 
-// Rescales every weight matrix (Linear, and Conv2d reshaped to out×(in·k·k)) below `module`
-// to spectral norm L^(1/n), n = number of such weights, so that the composition is
-// L-Lipschitz for 1-Lipschitz activations. Exact (singular values), in place, no gradient.
+// Rescales every weight matrix (Linear, and Conv2d reshaped to out×(in·k·k))
+// below `module` to spectral norm L^(1/n), n = number of such weights, so that
+// the composition is L-Lipschitz for 1-Lipschitz activations. Exact (singular
+// values), in place, no gradient.
 void ProjectSpectralNorm(torch::nn::Module& module, double lipschitz);
 
 // The largest singular value of `weight` viewed as a matrix (out × rest).

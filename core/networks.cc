@@ -9,9 +9,11 @@ namespace proxflow::core {
 
 ConvTrunkImpl::ConvTrunkImpl() {
   conv1_ = register_module(
-      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 7).padding(3).bias(false)));
+      "conv1", torch::nn::Conv2d(
+                   torch::nn::Conv2dOptions(1, 8, 7).padding(3).bias(false)));
   conv2_ = register_module(
-      "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 8, 7).padding(3).bias(false)));
+      "conv2", torch::nn::Conv2d(
+                   torch::nn::Conv2dOptions(8, 8, 7).padding(3).bias(false)));
 }
 
 torch::Tensor ConvTrunkImpl::forward(const torch::Tensor& x) {
@@ -23,7 +25,9 @@ torch::Tensor ConvTrunkImpl::forward(const torch::Tensor& x) {
 
 FlowNetImpl::FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
                          const NetworkOptions& options)
-    : with_time_(with_time), output_dim_(output_dim), activation_(options.activation) {
+    : with_time_(with_time),
+      output_dim_(output_dim),
+      activation_(options.activation) {
   int64_t features = input_dim;
   if (options.architecture == Architecture::kConv) {
     trunk_ = register_module("trunk", ConvTrunk());
@@ -38,7 +42,8 @@ FlowNetImpl::FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
   register_module("layers", layers_);
 }
 
-torch::Tensor FlowNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) {
+torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
+                                   const torch::Tensor& t) {
   torch::Tensor h = trunk_ ? trunk_->forward(x) : x;
   if (with_time_) h = at::cat({h, t.to(h.dtype())}, 1);
   const size_t last = layers_->size() - 1;
@@ -61,7 +66,8 @@ torch::Tensor FlowNetImpl::forward(const torch::Tensor& x, const torch::Tensor& 
 }
 
 CriticImpl::CriticImpl(int64_t input_dim, const NetworkOptions& options) {
-  body_ = register_module("body", FlowNet(input_dim, /*with_time=*/false, 1, options));
+  body_ = register_module("body",
+                          FlowNet(input_dim, /*with_time=*/false, 1, options));
   nu_ = register_parameter("nu", at::zeros({}));
 }
 

@@ -1,12 +1,14 @@
 // Networks of the flow and the critic (ALGORITHM.md §4–5).
 //
-// One module, FlowNet, serves the potential U(x,t) (scalar, time input), the critic φ(x)
-// (scalar, no time) and the direct velocity v(x,t) (vector output): an optional 28×28 conv
-// trunk followed by an MLP. Time enters as one raw scalar concatenated to x or to the conv
-// features. Weights are Glorot-normal, biases zero. Modules are not thread-safe.
+// One module, FlowNet, serves the potential U(x,t) (scalar, time input), the
+// critic φ(x) (scalar, no time) and the direct velocity v(x,t) (vector output):
+// an optional 28×28 conv trunk followed by an MLP. Time enters as one raw
+// scalar concatenated to x or to the conv features. Weights are Glorot-normal,
+// biases zero. Modules are not thread-safe.
 #ifndef PROXFLOW_CORE_NETWORKS_H_
 #define PROXFLOW_CORE_NETWORKS_H_
 
+#include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -14,14 +16,12 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
-#include <ATen/core/Generator.h>
-
 #include "core/options.h"
 
 namespace proxflow::core {
 
-// Conv 1→8 7×7 pad 3 (no bias) → ReLU → MaxPool 2 → Conv 8→8 7×7 pad 3 (no bias) → ReLU →
-// MaxPool 2 → flatten: (N,784) → (N,392).
+// Conv 1→8 7×7 pad 3 (no bias) → ReLU → MaxPool 2 → Conv 8→8 7×7 pad 3 (no
+// bias) → ReLU → MaxPool 2 → flatten: (N,784) → (N,392).
 class ConvTrunkImpl : public torch::nn::Module {
  public:
   ConvTrunkImpl();
@@ -36,13 +36,14 @@ TORCH_MODULE(ConvTrunk);
 
 class FlowNetImpl : public torch::nn::Module {
  public:
-  // `input_dim`: dimension of x; `with_time`: whether t is an input; `output_dim`: 1 for
-  // potentials and critics, input_dim for a direct velocity.
+  // `input_dim`: dimension of x; `with_time`: whether t is an input;
+  // `output_dim`: 1 for potentials and critics, input_dim for a direct
+  // velocity.
   FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
               const NetworkOptions& options);
 
-  // x: (N, input_dim); t: (N, 1) when with_time, otherwise undefined. Returns (N) when
-  // output_dim == 1, else (N, output_dim).
+  // x: (N, input_dim); t: (N, 1) when with_time, otherwise undefined. Returns
+  // (N) when output_dim == 1, else (N, output_dim).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t = {});
 
   bool with_time() const { return with_time_; }
@@ -56,8 +57,8 @@ class FlowNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(FlowNet);
 
-// The critic φ plus the learnable shift ν of the Legendre-form divergences (unused, and left
-// without gradient, by the other forms).
+// The critic φ plus the learnable shift ν of the Legendre-form divergences
+// (unused, and left without gradient, by the other forms).
 class CriticImpl : public torch::nn::Module {
  public:
   CriticImpl(int64_t input_dim, const NetworkOptions& options);
@@ -71,9 +72,10 @@ class CriticImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Critic);
 
-// Glorot-normal weights (std = sqrt(2/(fan_in+fan_out))) drawn from `generator`, and zero
-// biases, for every Linear and Conv2d below `module`. Constructors above leave LibTorch's
-// default init; owners call this with a seeded generator so that runs are reproducible.
+// Glorot-normal weights (std = sqrt(2/(fan_in+fan_out))) drawn from
+// `generator`, and zero biases, for every Linear and Conv2d below `module`.
+// Constructors above leave LibTorch's default init; owners call this with a
+// seeded generator so that runs are reproducible.
 void GlorotNormalInit(torch::nn::Module& module, at::Generator& generator);
 
 }  // namespace proxflow::core

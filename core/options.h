@@ -1,7 +1,8 @@
 // TrainOptions: a fully resolved, checked training configuration.
 //
-// Produced only by ResolveTrainOptions (options_resolver.h). Every field has a value that
-// passed validation; code below the resolver never re-checks ranges. Plain value type.
+// Produced only by ResolveTrainOptions (options_resolver.h). Every field has a
+// value that passed validation; code below the resolver never re-checks ranges.
+// Plain value type.
 #ifndef PROXFLOW_CORE_OPTIONS_H_
 #define PROXFLOW_CORE_OPTIONS_H_
 
@@ -13,8 +14,20 @@
 
 namespace proxflow::core {
 
-enum class DivergenceKind { kKlDv, kW1, kKlLegendre, kReverseKl, kAlpha, kJensenShannon };
-enum class LipschitzMode { kOneSidedPenalty, kTwoSidedPenalty, kSpectralNorm, kNone };
+enum class DivergenceKind {
+  kKlDv,
+  kW1,
+  kKlLegendre,
+  kReverseKl,
+  kAlpha,
+  kJensenShannon
+};
+enum class LipschitzMode {
+  kOneSidedPenalty,
+  kTwoSidedPenalty,
+  kSpectralNorm,
+  kNone
+};
 enum class LossCase { kOt, kNoOt, kPg, kOc };
 enum class Solver { kEuler, kHeun, kMidpoint, kRk4 };
 enum class Activation { kTanh, kRelu, kSoftplus };
@@ -83,7 +96,8 @@ struct FlowOptions {
   LossCase loss_case = LossCase::kOt;
   double hjb_weight = 0;
   double terminal_weight = 0;
-  KineticEnergyPoint kinetic_energy_point = KineticEnergyPoint::kDetachedPostStep;
+  KineticEnergyPoint kinetic_energy_point =
+      KineticEnergyPoint::kDetachedPostStep;
   Solver sample_solver = Solver::kEuler;
 };
 
@@ -104,8 +118,8 @@ struct TrainOptions {
   int64_t eval_interval = 0;
   int eval_batch_size = 0;
   int64_t checkpoint_interval = 0;
-  // The fully expanded config (preset applied, every field set) these options came from.
-  // Stored in checkpoints so that a checkpoint is self-describing.
+  // The fully expanded config (preset applied, every field set) these options
+  // came from. Stored in checkpoints so that a checkpoint is self-describing.
   proxflow::v1::TrainingConfig resolved_config;
 };
 

@@ -24,19 +24,23 @@ absl::Status Invalid(absl::string_view field, absl::string_view requirement,
 template <typename T>
 absl::Status CheckRange(absl::string_view field, T value, T lo, T hi) {
   if (value >= lo && value <= hi) return absl::OkStatus();
-  return Invalid(field, absl::StrCat("must be in [", lo, ", ", hi, "]"), absl::StrCat(value));
-}
-
-// Requires a finite value in the open interval (lo, +inf) or [lo, +inf).
-absl::Status CheckLowerBound(absl::string_view field, double value, double lo, bool inclusive) {
-  const bool ok = std::isfinite(value) && (inclusive ? value >= lo : value > lo);
-  if (ok) return absl::OkStatus();
-  return Invalid(field, absl::StrCat("must be finite and ", inclusive ? ">= " : "> ", lo),
+  return Invalid(field, absl::StrCat("must be in [", lo, ", ", hi, "]"),
                  absl::StrCat(value));
 }
 
-// Maps a proto enum value to its core counterpart via `table`; rejects UNSPECIFIED (0) and
-// values this build does not know.
+// Requires a finite value in the open interval (lo, +inf) or [lo, +inf).
+absl::Status CheckLowerBound(absl::string_view field, double value, double lo,
+                             bool inclusive) {
+  const bool ok =
+      std::isfinite(value) && (inclusive ? value >= lo : value > lo);
+  if (ok) return absl::OkStatus();
+  return Invalid(
+      field, absl::StrCat("must be finite and ", inclusive ? ">= " : "> ", lo),
+      absl::StrCat(value));
+}
+
+// Maps a proto enum value to its core counterpart via `table`; rejects
+// UNSPECIFIED (0) and values this build does not know.
 template <typename Core, typename Proto, size_t N>
 absl::StatusOr<Core> MapEnum(absl::string_view field, Proto value,
                              const std::pair<Proto, Core> (&table)[N],
@@ -47,11 +51,13 @@ absl::StatusOr<Core> MapEnum(absl::string_view field, Proto value,
   if (static_cast<int>(value) == 0) {
     return Invalid(field, "must be set", name(value));
   }
-  return Invalid(field, "has an unknown value", absl::StrCat(static_cast<int>(value)));
+  return Invalid(field, "has an unknown value",
+                 absl::StrCat(static_cast<int>(value)));
 }
 
 constexpr std::pair<pb::Architecture, Architecture> kArchitectures[] = {
-    {pb::ARCHITECTURE_MLP, Architecture::kMlp}, {pb::ARCHITECTURE_CONV, Architecture::kConv}};
+    {pb::ARCHITECTURE_MLP, Architecture::kMlp},
+    {pb::ARCHITECTURE_CONV, Architecture::kConv}};
 constexpr std::pair<pb::Activation, Activation> kActivations[] = {
     {pb::ACTIVATION_TANH, Activation::kTanh},
     {pb::ACTIVATION_RELU, Activation::kRelu},
@@ -73,15 +79,17 @@ constexpr std::pair<pb::LossCase, LossCase> kLossCases[] = {
     {pb::LOSS_CASE_NO_OT, LossCase::kNoOt},
     {pb::LOSS_CASE_PG, LossCase::kPg},
     {pb::LOSS_CASE_OC, LossCase::kOc}};
-constexpr std::pair<pb::Solver, Solver> kSolvers[] = {{pb::SOLVER_EULER, Solver::kEuler},
-                                                      {pb::SOLVER_HEUN, Solver::kHeun},
-                                                      {pb::SOLVER_MIDPOINT, Solver::kMidpoint},
-                                                      {pb::SOLVER_RK4, Solver::kRk4}};
+constexpr std::pair<pb::Solver, Solver> kSolvers[] = {
+    {pb::SOLVER_EULER, Solver::kEuler},
+    {pb::SOLVER_HEUN, Solver::kHeun},
+    {pb::SOLVER_MIDPOINT, Solver::kMidpoint},
+    {pb::SOLVER_RK4, Solver::kRk4}};
 constexpr std::pair<pb::GeneratorForm, GeneratorForm> kForms[] = {
     {pb::GENERATOR_FORM_POTENTIAL, GeneratorForm::kPotential},
     {pb::GENERATOR_FORM_DIRECT_VELOCITY, GeneratorForm::kDirectVelocity}};
 constexpr std::pair<pb::KineticEnergyPoint, KineticEnergyPoint> kKePoints[] = {
-    {pb::KINETIC_ENERGY_POINT_DETACHED_POST_STEP, KineticEnergyPoint::kDetachedPostStep},
+    {pb::KINETIC_ENERGY_POINT_DETACHED_POST_STEP,
+     KineticEnergyPoint::kDetachedPostStep},
     {pb::KINETIC_ENERGY_POINT_TRAJECTORY, KineticEnergyPoint::kTrajectory}};
 constexpr std::pair<pb::DatasetKind, DatasetKind> kDatasetKinds[] = {
     {pb::DATASET_KIND_TOY, DatasetKind::kToy},
@@ -100,54 +108,65 @@ constexpr std::pair<pb::SourceKind, SourceKind> kSourceKinds[] = {
     {pb::SOURCE_KIND_UNIFORM, SourceKind::kUniform}};
 
 absl::StatusOr<NetworkOptions> ResolveNetwork(absl::string_view path,
-                                              const pb::NetworkConfig& c, int dimension) {
+                                              const pb::NetworkConfig& c,
+                                              int dimension) {
   NetworkOptions n;
   const std::string p(path);
-  PROXFLOW_ASSIGN_OR_RETURN(n.architecture, MapEnum(p + ".architecture", c.architecture(),
-                                                    kArchitectures, pb::Architecture_Name));
-  PROXFLOW_ASSIGN_OR_RETURN(n.activation, MapEnum(p + ".activation", c.activation(),
-                                                  kActivations, pb::Activation_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(n.architecture,
+                            MapEnum(p + ".architecture", c.architecture(),
+                                    kArchitectures, pb::Architecture_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      n.activation, MapEnum(p + ".activation", c.activation(), kActivations,
+                            pb::Activation_Name));
   PROXFLOW_RETURN_IF_ERROR(CheckRange(p + ".depth", c.depth(), 1, 64));
   PROXFLOW_RETURN_IF_ERROR(CheckRange(p + ".width", c.width(), 1, 8192));
   n.depth = c.depth();
   n.width = c.width();
   if (n.architecture == Architecture::kConv && dimension != 784) {
-    return Invalid(p + ".architecture",
-                   "ARCHITECTURE_CONV needs 28x28 images (training.dataset.dimension 784)",
-                   absl::StrCat("dimension ", dimension));
+    return Invalid(
+        p + ".architecture",
+        "ARCHITECTURE_CONV needs 28x28 images (training.dataset.dimension 784)",
+        absl::StrCat("dimension ", dimension));
   }
   return n;
 }
 
-absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c, int batch_size) {
+absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c,
+                                              int batch_size) {
   DatasetOptions d;
   PROXFLOW_ASSIGN_OR_RETURN(
-      d.kind, MapEnum("dataset.kind", c.kind(), kDatasetKinds, pb::DatasetKind_Name));
+      d.kind,
+      MapEnum("dataset.kind", c.kind(), kDatasetKinds, pb::DatasetKind_Name));
   d.dimension = c.dimension();
   d.pool_size = c.pool_size();
   d.subset_size = c.subset_size();
   d.student_t_dof = c.student_t_dof();
   switch (d.kind) {
     case DatasetKind::kToy: {
-      PROXFLOW_ASSIGN_OR_RETURN(
-          d.toy, MapEnum("dataset.toy", c.toy(), kToyShapes, pb::ToyShape_Name));
-      PROXFLOW_RETURN_IF_ERROR(CheckRange("dataset.dimension", c.dimension(), 2, 65536));
+      PROXFLOW_ASSIGN_OR_RETURN(d.toy, MapEnum("dataset.toy", c.toy(),
+                                               kToyShapes, pb::ToyShape_Name));
+      PROXFLOW_RETURN_IF_ERROR(
+          CheckRange("dataset.dimension", c.dimension(), 2, 65536));
       break;
     }
     case DatasetKind::kStudentT:
-      PROXFLOW_RETURN_IF_ERROR(CheckRange("dataset.dimension", c.dimension(), 1, 65536));
       PROXFLOW_RETURN_IF_ERROR(
-          CheckLowerBound("dataset.student_t_dof", c.student_t_dof(), 0, false));
+          CheckRange("dataset.dimension", c.dimension(), 1, 65536));
+      PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("dataset.student_t_dof",
+                                               c.student_t_dof(), 0, false));
       break;
     case DatasetKind::kMnist:
       if (c.dimension() != 784) {
-        return Invalid("dataset.dimension", "must be 784 for DATASET_KIND_MNIST",
+        return Invalid("dataset.dimension",
+                       "must be 784 for DATASET_KIND_MNIST",
                        absl::StrCat(c.dimension()));
       }
       if (c.mnist_dir().empty()) {
-        return Invalid("dataset.mnist_dir", "must name the MNIST directory", "\"\"");
+        return Invalid("dataset.mnist_dir", "must name the MNIST directory",
+                       "\"\"");
       }
-      PROXFLOW_RETURN_IF_ERROR(CheckRange("dataset.subset_size", c.subset_size(), 1, 6000));
+      PROXFLOW_RETURN_IF_ERROR(
+          CheckRange("dataset.subset_size", c.subset_size(), 1, 6000));
       d.mnist_dir = c.mnist_dir();
       break;
   }
@@ -156,7 +175,8 @@ absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c, int ba
     const int label = c.mnist_labels(i);
     const std::string field = absl::StrCat("dataset.mnist_labels[", i, "]");
     PROXFLOW_RETURN_IF_ERROR(CheckRange(field, label, 0, 9));
-    if (!seen.insert(label).second) return Invalid(field, "must not repeat", absl::StrCat(label));
+    if (!seen.insert(label).second)
+      return Invalid(field, "must not repeat", absl::StrCat(label));
     d.mnist_labels.push_back(label);
   }
   if (d.kind != DatasetKind::kMnist) {
@@ -166,42 +186,55 @@ absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c, int ba
   return d;
 }
 
-absl::StatusOr<SourceOptions> ResolveSource(const pb::SourceConfig& c, int batch_size) {
+absl::StatusOr<SourceOptions> ResolveSource(const pb::SourceConfig& c,
+                                            int batch_size) {
   SourceOptions s;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      s.kind, MapEnum("source.kind", c.kind(), kSourceKinds, pb::SourceKind_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(s.kind, MapEnum("source.kind", c.kind(),
+                                            kSourceKinds, pb::SourceKind_Name));
   s.low = c.low();
   s.high = c.high();
   if (s.kind == SourceKind::kUniform) {
-    PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("source.low", c.low(), -1e30, true));
+    PROXFLOW_RETURN_IF_ERROR(
+        CheckLowerBound("source.low", c.low(), -1e30, true));
     if (!(std::isfinite(c.high()) && c.high() > c.low())) {
-      return Invalid("source.high", absl::StrCat("must be finite and > source.low (", c.low(), ")"),
-                     absl::StrCat(c.high()));
+      return Invalid(
+          "source.high",
+          absl::StrCat("must be finite and > source.low (", c.low(), ")"),
+          absl::StrCat(c.high()));
     }
   }
   s.pool_size = c.pool_size();
   if (s.pool_size != 0) {
-    PROXFLOW_RETURN_IF_ERROR(CheckRange("source.pool_size", c.pool_size(), batch_size, 10000000));
+    PROXFLOW_RETURN_IF_ERROR(
+        CheckRange("source.pool_size", c.pool_size(), batch_size, 10000000));
   }
   return s;
 }
 
-absl::StatusOr<CriticOptions> ResolveCritic(const pb::CriticConfig& c, int dimension) {
+absl::StatusOr<CriticOptions> ResolveCritic(const pb::CriticConfig& c,
+                                            int dimension) {
   CriticOptions o;
-  PROXFLOW_ASSIGN_OR_RETURN(o.network, ResolveNetwork("critic.network", c.network(), dimension));
   PROXFLOW_ASSIGN_OR_RETURN(
-      o.divergence, MapEnum("critic.divergence", c.divergence(), kDivergences, pb::Divergence_Name));
+      o.network, ResolveNetwork("critic.network", c.network(), dimension));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      o.divergence, MapEnum("critic.divergence", c.divergence(), kDivergences,
+                            pb::Divergence_Name));
   o.alpha = c.alpha();
   if (o.divergence == DivergenceKind::kAlpha) {
-    PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("critic.alpha", c.alpha(), 1.0, false));
+    PROXFLOW_RETURN_IF_ERROR(
+        CheckLowerBound("critic.alpha", c.alpha(), 1.0, false));
   }
-  PROXFLOW_ASSIGN_OR_RETURN(o.lipschitz_mode, MapEnum("critic.lipschitz_mode", c.lipschitz_mode(),
-                                                      kLipschitzModes, pb::LipschitzMode_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(o.lipschitz_mode,
+                            MapEnum("critic.lipschitz_mode", c.lipschitz_mode(),
+                                    kLipschitzModes, pb::LipschitzMode_Name));
+  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("critic.lipschitz_constant",
+                                           c.lipschitz_constant(), 0, false));
   PROXFLOW_RETURN_IF_ERROR(
-      CheckLowerBound("critic.lipschitz_constant", c.lipschitz_constant(), 0, false));
-  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("critic.penalty_weight", c.penalty_weight(), 0, true));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("critic.steps_per_iteration", c.steps_per_iteration(), 1, 100));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("critic.learning_rate", c.learning_rate(), 1e-12, 1.0));
+      CheckLowerBound("critic.penalty_weight", c.penalty_weight(), 0, true));
+  PROXFLOW_RETURN_IF_ERROR(CheckRange("critic.steps_per_iteration",
+                                      c.steps_per_iteration(), 1, 100));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("critic.learning_rate", c.learning_rate(), 1e-12, 1.0));
   o.lipschitz_constant = c.lipschitz_constant();
   o.penalty_weight = c.penalty_weight();
   o.steps_per_iteration = c.steps_per_iteration();
@@ -211,25 +244,33 @@ absl::StatusOr<CriticOptions> ResolveCritic(const pb::CriticConfig& c, int dimen
 
 absl::StatusOr<FlowOptions> ResolveFlow(const pb::FlowConfig& c) {
   FlowOptions f;
-  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("flow.horizon", c.horizon(), 0, false));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckLowerBound("flow.horizon", c.horizon(), 0, false));
   PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("flow.dt", c.dt(), 0, false));
   const double steps = std::round(c.horizon() / c.dt());
-  if (steps < 1 || steps > 10000 || std::abs(steps * c.dt() - c.horizon()) > 1e-9 * c.horizon()) {
+  if (steps < 1 || steps > 10000 ||
+      std::abs(steps * c.dt() - c.horizon()) > 1e-9 * c.horizon()) {
     return Invalid("flow.dt",
-                   absl::StrCat("must divide training.flow.horizon (", c.horizon(),
-                                ") into 1..10000 equal steps"),
+                   absl::StrCat("must divide training.flow.horizon (",
+                                c.horizon(), ") into 1..10000 equal steps"),
                    absl::StrCat(c.dt()));
   }
-  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("flow.lambda", c.lambda(), 0, false));
-  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("flow.hjb_weight", c.hjb_weight(), 0, true));
-  PROXFLOW_RETURN_IF_ERROR(CheckLowerBound("flow.terminal_weight", c.terminal_weight(), 0, true));
-  PROXFLOW_ASSIGN_OR_RETURN(f.loss_case,
-                            MapEnum("flow.loss_case", c.loss_case(), kLossCases, pb::LossCase_Name));
-  PROXFLOW_ASSIGN_OR_RETURN(f.kinetic_energy_point,
-                            MapEnum("flow.kinetic_energy_point", c.kinetic_energy_point(),
-                                    kKePoints, pb::KineticEnergyPoint_Name));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckLowerBound("flow.lambda", c.lambda(), 0, false));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckLowerBound("flow.hjb_weight", c.hjb_weight(), 0, true));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckLowerBound("flow.terminal_weight", c.terminal_weight(), 0, true));
   PROXFLOW_ASSIGN_OR_RETURN(
-      f.sample_solver, MapEnum("flow.sample_solver", c.sample_solver(), kSolvers, pb::Solver_Name));
+      f.loss_case,
+      MapEnum("flow.loss_case", c.loss_case(), kLossCases, pb::LossCase_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      f.kinetic_energy_point,
+      MapEnum("flow.kinetic_energy_point", c.kinetic_energy_point(), kKePoints,
+              pb::KineticEnergyPoint_Name));
+  PROXFLOW_ASSIGN_OR_RETURN(f.sample_solver,
+                            MapEnum("flow.sample_solver", c.sample_solver(),
+                                    kSolvers, pb::Solver_Name));
   f.horizon = c.horizon();
   f.dt = c.dt();
   f.steps = static_cast<int>(steps);
@@ -244,8 +285,11 @@ std::string DefaultModelName(const pb::TrainingConfig& c) {
     case pb::DATASET_KIND_TOY: {
       std::string name = pb::ToyShape_Name(c.dataset().toy());
       name = name.substr(std::string("TOY_SHAPE_").size());
-      for (char& ch : name) ch = ch == '_' ? '-' : static_cast<char>(std::tolower(ch));
-      return c.dataset().dimension() == 2 ? name : absl::StrCat(name, "-", c.dataset().dimension(), "d");
+      for (char& ch : name)
+        ch = ch == '_' ? '-' : static_cast<char>(std::tolower(ch));
+      return c.dataset().dimension() == 2
+                 ? name
+                 : absl::StrCat(name, "-", c.dataset().dimension(), "d");
     }
     case pb::DATASET_KIND_STUDENT_T:
       return "student-t";
@@ -256,51 +300,89 @@ std::string DefaultModelName(const pb::TrainingConfig& c) {
 
 absl::Status CheckModelName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 128;
-  for (char ch : name) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
+  for (char ch : name)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+                ch == '_' || ch == '-');
   if (ok) return absl::OkStatus();
   return Invalid("model", "must be 1..128 characters of [A-Za-z0-9._-]",
-                 absl::StrCat("\"", name.substr(0, 64), name.size() > 64 ? "...\"" : "\""));
+                 absl::StrCat("\"", name.substr(0, 64),
+                              name.size() > 64 ? "...\"" : "\""));
 }
 
 }  // namespace
 
-absl::StatusOr<TrainOptions> ResolveTrainOptions(const pb::TrainingConfig& config) {
-  const std::string preset(config.has_preset() ? config.preset() : std::string(kDefaultPreset));
-  PROXFLOW_ASSIGN_OR_RETURN(pb::TrainingConfig full, PresetConfig(preset.substr(0, 64)));
+absl::StatusOr<TrainOptions> ResolveTrainOptions(
+    const pb::TrainingConfig& config) {
+  const std::string preset(config.has_preset() ? config.preset()
+                                               : std::string(kDefaultPreset));
+  PROXFLOW_ASSIGN_OR_RETURN(pb::TrainingConfig full,
+                            PresetConfig(preset.substr(0, 64)));
   full.MergeFrom(config);
   full.set_preset(preset);
   if (full.model().empty()) full.set_model(DefaultModelName(full));
 
   TrainOptions o;
   PROXFLOW_RETURN_IF_ERROR(CheckModelName(full.model()));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange<int64_t>("iterations", full.iterations(), 1, 10000000));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("batch_size", full.batch_size(), 1, 65536));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange<int64_t>("iterations", full.iterations(), 1, 10000000));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("batch_size", full.batch_size(), 1, 65536));
   o.preset = preset;
   o.model = full.model();
   o.iterations = full.iterations();
   o.batch_size = full.batch_size();
   o.seed = full.seed();
-  PROXFLOW_ASSIGN_OR_RETURN(o.dataset, ResolveDataset(full.dataset(), o.batch_size));
-  PROXFLOW_ASSIGN_OR_RETURN(o.source, ResolveSource(full.source(), o.batch_size));
+  PROXFLOW_ASSIGN_OR_RETURN(o.dataset,
+                            ResolveDataset(full.dataset(), o.batch_size));
+  PROXFLOW_ASSIGN_OR_RETURN(o.source,
+                            ResolveSource(full.source(), o.batch_size));
   const int dim = o.dataset.dimension;
-  PROXFLOW_ASSIGN_OR_RETURN(o.generator.network,
-                            ResolveNetwork("generator.network", full.generator().network(), dim));
-  PROXFLOW_ASSIGN_OR_RETURN(o.generator.form, MapEnum("generator.form", full.generator().form(),
-                                                      kForms, pb::GeneratorForm_Name));
-  PROXFLOW_RETURN_IF_ERROR(
-      CheckRange("generator.learning_rate", full.generator().learning_rate(), 1e-12, 1.0));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      o.generator.network,
+      ResolveNetwork("generator.network", full.generator().network(), dim));
+  PROXFLOW_ASSIGN_OR_RETURN(o.generator.form,
+                            MapEnum("generator.form", full.generator().form(),
+                                    kForms, pb::GeneratorForm_Name));
+  PROXFLOW_RETURN_IF_ERROR(CheckRange(
+      "generator.learning_rate", full.generator().learning_rate(), 1e-12, 1.0));
   o.generator.learning_rate = full.generator().learning_rate();
   PROXFLOW_ASSIGN_OR_RETURN(o.critic, ResolveCritic(full.critic(), dim));
   PROXFLOW_ASSIGN_OR_RETURN(o.flow, ResolveFlow(full.flow()));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("optimizer.beta1", full.optimizer().beta1(), 0.0, 0.999999));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("optimizer.beta2", full.optimizer().beta2(), 0.0, 0.999999));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("optimizer.beta1", full.optimizer().beta1(), 0.0, 0.999999));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("optimizer.beta2", full.optimizer().beta2(), 0.0, 0.999999));
   o.beta1 = full.optimizer().beta1();
   o.beta2 = full.optimizer().beta2();
-  PROXFLOW_RETURN_IF_ERROR(CheckRange<int64_t>("log_interval", full.log_interval(), 1, 1000000));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange<int64_t>("eval_interval", full.eval_interval(), 0, 10000000));
-  PROXFLOW_RETURN_IF_ERROR(CheckRange("eval_batch_size", full.eval_batch_size(), 1, 1000000));
   PROXFLOW_RETURN_IF_ERROR(
-      CheckRange<int64_t>("checkpoint_interval", full.checkpoint_interval(), 0, 10000000));
+      CheckRange<int64_t>("log_interval", full.log_interval(), 1, 1000000));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange<int64_t>("eval_interval", full.eval_interval(), 0, 10000000));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("eval_batch_size", full.eval_batch_size(), 1, 1000000));
+  PROXFLOW_RETURN_IF_ERROR(CheckRange<int64_t>(
+      "checkpoint_interval", full.checkpoint_interval(), 0, 10000000));
+  if (o.generator.form == GeneratorForm::kDirectVelocity &&
+      (o.flow.loss_case == LossCase::kPg ||
+       o.flow.loss_case == LossCase::kOc)) {
+    return Invalid("flow.loss_case",
+                   "needs GENERATOR_FORM_POTENTIAL (the HJB residual uses ∇U)",
+                   pb::LossCase_Name(full.flow().loss_case()));
+  }
+  const int pool = o.dataset.kind == DatasetKind::kMnist ? o.dataset.subset_size
+                                                         : o.dataset.pool_size;
+  if (o.dataset.kind == DatasetKind::kMnist && o.batch_size > pool) {
+    return Invalid(
+        "batch_size",
+        absl::StrCat("must be <= training.dataset.subset_size (", pool, ")"),
+        absl::StrCat(o.batch_size));
+  }
+  if (full.eval_batch_size() > pool) {
+    return Invalid(
+        "eval_batch_size",
+        absl::StrCat("must be <= the target pool (", pool, " samples)"),
+        absl::StrCat(full.eval_batch_size()));
+  }
   o.log_interval = full.log_interval();
   o.eval_interval = full.eval_interval();
   o.eval_batch_size = full.eval_batch_size();

@@ -8,8 +8,8 @@ namespace {
 
 namespace pb = ::proxflow::v1;
 
-void SetNetwork(pb::NetworkConfig* net, pb::Architecture arch, int depth, int width,
-                pb::Activation activation) {
+void SetNetwork(pb::NetworkConfig* net, pb::Architecture arch, int depth,
+                int width, pb::Activation activation) {
   net->set_architecture(arch);
   net->set_depth(depth);
   net->set_width(width);
@@ -54,15 +54,16 @@ pb::TrainingConfig CommonConfig() {
   return c;
 }
 
-pb::TrainingConfig ToyConfig(const char* preset, int dimension, double lambda, double gamma) {
+pb::TrainingConfig ToyConfig(const char* preset, int dimension, double lambda,
+                             double gamma) {
   pb::TrainingConfig c = CommonConfig();
   c.set_preset(preset);
   c.set_iterations(25000);
   c.mutable_dataset()->set_kind(pb::DATASET_KIND_TOY);
   c.mutable_dataset()->set_toy(pb::TOY_SHAPE_PINWHEEL);
   c.mutable_dataset()->set_dimension(dimension);
-  SetNetwork(c.mutable_generator()->mutable_network(), pb::ARCHITECTURE_MLP, 5, 48,
-             pb::ACTIVATION_TANH);
+  SetNetwork(c.mutable_generator()->mutable_network(), pb::ARCHITECTURE_MLP, 5,
+             48, pb::ACTIVATION_TANH);
   c.mutable_generator()->set_learning_rate(1e-4);
   SetNetwork(c.mutable_critic()->mutable_network(), pb::ARCHITECTURE_MLP, 3, 48,
              pb::ACTIVATION_RELU);
@@ -84,11 +85,11 @@ pb::TrainingConfig MnistConfig() {
   c.mutable_source()->set_low(0.0);
   c.mutable_source()->set_high(0.5);
   c.mutable_source()->set_pool_size(0);
-  SetNetwork(c.mutable_generator()->mutable_network(), pb::ARCHITECTURE_CONV, 3, 512,
-             pb::ACTIVATION_RELU);
+  SetNetwork(c.mutable_generator()->mutable_network(), pb::ARCHITECTURE_CONV, 3,
+             512, pb::ACTIVATION_RELU);
   c.mutable_generator()->set_learning_rate(5e-4);
-  SetNetwork(c.mutable_critic()->mutable_network(), pb::ARCHITECTURE_CONV, 3, 256,
-             pb::ACTIVATION_RELU);
+  SetNetwork(c.mutable_critic()->mutable_network(), pb::ARCHITECTURE_CONV, 3,
+             256, pb::ACTIVATION_RELU);
   c.mutable_critic()->set_learning_rate(1e-4);
   c.mutable_critic()->set_penalty_weight(0.1);
   c.mutable_flow()->set_horizon(5.0);
@@ -112,9 +113,9 @@ absl::StatusOr<pb::TrainingConfig> PresetConfig(absl::string_view name) {
   if (name == "manifold-7d") return ToyConfig("manifold-7d", 7, 0.1, 0.01);
   if (name == "manifold-12d") return ToyConfig("manifold-12d", 12, 0.1, 0.01);
   if (name == "mnist") return MnistConfig();
-  return absl::InvalidArgumentError(absl::StrCat("training.preset must be one of ",
-                                                 absl::StrJoin(PresetNames(), ", "),
-                                                 ", got \"", name, "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("training.preset must be one of ",
+                   absl::StrJoin(PresetNames(), ", "), ", got \"", name, "\""));
 }
 
 }  // namespace proxflow::core

@@ -11,10 +11,13 @@ uint64_t DeriveSeed(uint64_t seed, uint64_t index) {
   return z ^ (z >> 31);
 }
 
-at::Generator MakeCpuGenerator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+at::Generator MakeCpuGenerator(uint64_t seed) {
+  return at::detail::createCPUGenerator(seed);
+}
 
 RandomStreams::RandomStreams(uint64_t seed) {
-  for (int i = 0; i < kNumStreams; ++i) generators_[i] = MakeCpuGenerator(DeriveSeed(seed, i));
+  for (int i = 0; i < kNumStreams; ++i)
+    generators_[i] = MakeCpuGenerator(DeriveSeed(seed, i));
 }
 
 absl::string_view RandomStreams::Name(Stream s) {

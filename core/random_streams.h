@@ -1,8 +1,8 @@
 // Seeded, independent random streams of one training run (CPU generators).
 //
-// All random draws of training happen on CPU generators and are moved to the run's device, so
-// a run is reproducible from its seed on any device and its state fits in a checkpoint.
-// Not thread-safe: owned by one Trainer.
+// All random draws of training happen on CPU generators and are moved to the
+// run's device, so a run is reproducible from its seed on any device and its
+// state fits in a checkpoint. Not thread-safe: owned by one Trainer.
 #ifndef PROXFLOW_CORE_RANDOM_STREAMS_H_
 #define PROXFLOW_CORE_RANDOM_STREAMS_H_
 
@@ -10,11 +10,13 @@
 
 #include <array>
 #include <cstdint>
+
 #include "absl/strings/string_view.h"
 
 namespace proxflow::core {
 
-// Derives a well-mixed 64-bit seed for stream `index` from a run seed (SplitMix64).
+// Derives a well-mixed 64-bit seed for stream `index` from a run seed
+// (SplitMix64).
 uint64_t DeriveSeed(uint64_t seed, uint64_t index);
 
 // A CPU generator seeded with `seed`.

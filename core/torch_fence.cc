@@ -21,7 +21,8 @@ absl::Status CurrentExceptionToStatus(absl::string_view context) {
     return absl::InternalError(
         absl::StrCat(context, ": ", e.what_without_backtrace()));
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat(context, ": out of memory"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(context, ": out of memory"));
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat(context, ": ", e.what()));
   } catch (...) {

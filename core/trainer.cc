@@ -23,78 +23,94 @@ std::optional<double> Metrics::Find(absl::string_view name) const {
 }
 
 Trainer::Impl::Impl(const TrainOptions& o, c10::Device d)
-    : options(o), device(d), rng(o.seed), divergence(o.critic.divergence, o.critic.alpha) {}
+    : options(o),
+      device(d),
+      rng(o.seed),
+      divergence(o.critic.divergence, o.critic.alpha) {}
 
 at::Tensor Trainer::Impl::SourceBatch(int64_t n, at::Generator& gen) {
   if (source_pool.defined()) {
-    return source_pool.index_select(0, SampleWithoutReplacement(source_pool.size(0), n, gen).to(device));
+    return source_pool.index_select(
+        0, SampleWithoutReplacement(source_pool.size(0), n, gen).to(device));
   }
-  return SampleSource(options.source, n, options.dataset.dimension, gen).to(device);
+  return SampleSource(options.source, n, options.dataset.dimension, gen)
+      .to(device);
 }
 
 at::Tensor Trainer::Impl::DataBatch(int64_t n, at::Generator& gen) {
-  return target_pool.index_select(0, SampleWithoutReplacement(target_pool.size(0), n, gen).to(device));
+  return target_pool.index_select(
+      0, SampleWithoutReplacement(target_pool.size(0), n, gen).to(device));
 }
 
 at::Tensor Trainer::Impl::Generate(const at::Tensor& x0) {
-  return Integrate(Solver::kEuler, flow->Field(), x0, 0.0, options.flow.dt, options.flow.steps)
+  return Integrate(Solver::kEuler, flow->Field(), x0, 0.0, options.flow.dt,
+                   options.flow.steps)
       .final;
 }
 
-at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T, bool create_graph) {
-  torch::AutoGradMode enable_grad(true);
-  at::Tensor x = x_T;
-  if (!create_graph || !x.requires_grad()) x = x_T.detach().requires_grad_(true);
-  at::Tensor grad_phi = torch::autograd::grad({critic->forward(x).sum()}, {x}, {},
-                                              /*retain_graph=*/true, create_graph)[0];
-  at::Tensor grad_u = flow->Gradients(x, options.flow.horizon, false, create_graph).grad_x;
-  at::Tensor r = (grad_phi - grad_u).norm() / static_cast<double>(x.size(0));
-  return create_graph ? r : r.detach();
+at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T,
+                                           bool create_graph) {
+  return core::TerminalResidual(
+      *flow, [this](const at::Tensor& x) { return critic->forward(x); }, x_T,
+      options.flow.horizon, create_graph);
 }
 
 absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
     const TrainOptions& options, const RuntimeOptions& runtime) {
   PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
-  return Fence("building the trainer", [&]() -> absl::StatusOr<std::unique_ptr<Trainer::Impl>> {
-    const c10::Device device = spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
-    auto impl = std::make_unique<Trainer::Impl>(options, device);
-    const int64_t d = options.dataset.dimension;
-    PROXFLOW_ASSIGN_OR_RETURN(at::Tensor pool,
-                              BuildTargetPool(options.dataset, impl->rng.Get(Stream::kPool)));
-    impl->target_pool = pool.to(device);
-    if (options.source.pool_size > 0) {
-      impl->source_pool =
-          SampleSource(options.source, options.source.pool_size, d, impl->rng.Get(Stream::kPool))
-              .to(device);
-    }
-    const bool potential = options.generator.form == GeneratorForm::kPotential;
-    impl->generator = FlowNet(d, /*with_time=*/true, potential ? 1 : d, options.generator.network);
-    impl->critic = Critic(d, options.critic.network);
-    GlorotNormalInit(*impl->generator, impl->rng.Get(Stream::kInit));
-    GlorotNormalInit(*impl->critic, impl->rng.Get(Stream::kInit));
-    impl->generator->to(device);
-    impl->critic->to(device);
-    if (options.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
-      ProjectSpectralNorm(*impl->critic->body(), options.critic.lipschitz_constant);
-    }
-    impl->flow = std::make_unique<Flow>(impl->generator, options.generator.form, options.flow.lambda);
-    const auto adam = [&](double lr) {
-      return torch::optim::AdamOptions(lr).betas(std::make_tuple(options.beta1, options.beta2));
-    };
-    impl->generator_optimizer = std::make_unique<torch::optim::Adam>(
-        impl->generator->parameters(), adam(options.generator.learning_rate));
-    impl->critic_optimizer = std::make_unique<torch::optim::Adam>(
-        impl->critic->parameters(), adam(options.critic.learning_rate));
-    return impl;
-  });
+  return Fence(
+      "building the trainer",
+      [&]() -> absl::StatusOr<std::unique_ptr<Trainer::Impl>> {
+        const c10::Device device = spec.cuda
+                                       ? c10::Device(c10::kCUDA, spec.index)
+                                       : c10::Device(c10::kCPU);
+        auto impl = std::make_unique<Trainer::Impl>(options, device);
+        const int64_t d = options.dataset.dimension;
+        PROXFLOW_ASSIGN_OR_RETURN(
+            at::Tensor pool,
+            BuildTargetPool(options.dataset, impl->rng.Get(Stream::kPool)));
+        impl->target_pool = pool.to(device);
+        if (options.source.pool_size > 0) {
+          impl->source_pool =
+              SampleSource(options.source, options.source.pool_size, d,
+                           impl->rng.Get(Stream::kPool))
+                  .to(device);
+        }
+        const bool potential =
+            options.generator.form == GeneratorForm::kPotential;
+        impl->generator = FlowNet(d, /*with_time=*/true, potential ? 1 : d,
+                                  options.generator.network);
+        impl->critic = Critic(d, options.critic.network);
+        GlorotNormalInit(*impl->generator, impl->rng.Get(Stream::kInit));
+        GlorotNormalInit(*impl->critic, impl->rng.Get(Stream::kInit));
+        impl->generator->to(device);
+        impl->critic->to(device);
+        if (options.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
+          ProjectSpectralNorm(*impl->critic->body(),
+                              options.critic.lipschitz_constant);
+        }
+        impl->flow = std::make_unique<Flow>(
+            impl->generator, options.generator.form, options.flow.lambda);
+        const auto adam = [&](double lr) {
+          return torch::optim::AdamOptions(lr).betas(
+              std::make_tuple(options.beta1, options.beta2));
+        };
+        impl->generator_optimizer = std::make_unique<torch::optim::Adam>(
+            impl->generator->parameters(),
+            adam(options.generator.learning_rate));
+        impl->critic_optimizer = std::make_unique<torch::optim::Adam>(
+            impl->critic->parameters(), adam(options.critic.learning_rate));
+        return impl;
+      });
 }
 
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Trainer::~Trainer() = default;
 
-absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
-                                                         const RuntimeOptions& runtime) {
-  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, BuildImpl(options, runtime));
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
+    const TrainOptions& options, const RuntimeOptions& runtime) {
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
+                            BuildImpl(options, runtime));
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
@@ -105,13 +121,17 @@ absl::StatusOr<Metrics> Trainer::Step() {
     const int64_t batch = o.batch_size;
     at::Tensor critic_loss, estimate, penalty;
     for (int k = 0; k < o.critic.steps_per_iteration; ++k) {
-      const at::Tensor x_T = s.Generate(s.SourceBatch(batch, s.rng.Get(Stream::kSource)));
+      const at::Tensor x_T =
+          s.Generate(s.SourceBatch(batch, s.rng.Get(Stream::kSource)));
       const at::Tensor y = s.DataBatch(batch, s.rng.Get(Stream::kData));
       const at::Tensor u =
-          at::rand({batch, 1}, s.rng.Get(Stream::kInterpolation), at::kFloat).to(s.device);
-      estimate = s.divergence.Estimate(s.critic->forward(x_T), s.critic->forward(y), s.critic->nu());
-      penalty = GradientPenalty([&](const at::Tensor& x) { return s.critic->forward(x); }, x_T,
-                                y, u, o.critic.lipschitz_constant, o.critic.lipschitz_mode);
+          at::rand({batch, 1}, s.rng.Get(Stream::kInterpolation), at::kFloat)
+              .to(s.device);
+      estimate = s.divergence.Estimate(s.critic->forward(x_T),
+                                       s.critic->forward(y), s.critic->nu());
+      penalty = GradientPenalty(
+          [&](const at::Tensor& x) { return s.critic->forward(x); }, x_T, y, u,
+          o.critic.lipschitz_constant, o.critic.lipschitz_mode);
       critic_loss = -estimate + o.critic.penalty_weight * penalty;
       s.critic_optimizer->zero_grad();
       critic_loss.backward();
@@ -129,9 +149,11 @@ absl::StatusOr<Metrics> Trainer::Step() {
     ro.create_graph = true;
     ro.kinetic_energy = loss_case != LossCase::kNoOt;
     ro.hjb = loss_case == LossCase::kPg || loss_case == LossCase::kOc;
-    const Rollout r = RollOut(*s.flow, s.SourceBatch(batch, s.rng.Get(Stream::kSource)), ro);
+    const Rollout r =
+        RollOut(*s.flow, s.SourceBatch(batch, s.rng.Get(Stream::kSource)), ro);
     at::Tensor generator_loss = s.critic->forward(r.x_final).mean();
-    if (ro.kinetic_energy) generator_loss = generator_loss + o.flow.lambda * r.kinetic_energy;
+    if (ro.kinetic_energy)
+      generator_loss = generator_loss + o.flow.lambda * r.kinetic_energy;
     if (ro.hjb) generator_loss = generator_loss + o.flow.hjb_weight * r.hjb;
     at::Tensor terminal;
     if (loss_case == LossCase::kOc) {
@@ -149,19 +171,23 @@ absl::StatusOr<Metrics> Trainer::Step() {
                 {"divergence", estimate.item<double>()},
                 {"gradient_penalty", penalty.item<double>()},
                 {"generator_loss", generator_loss.item<double>()}};
-    if (ro.kinetic_energy) m.values.emplace_back("kinetic_energy", r.kinetic_energy.item<double>());
+    if (ro.kinetic_energy)
+      m.values.emplace_back("kinetic_energy", r.kinetic_energy.item<double>());
     if (r.hjb.defined()) m.values.emplace_back("hjb", r.hjb.item<double>());
-    if (terminal.defined()) m.values.emplace_back("terminal", terminal.item<double>());
+    if (terminal.defined())
+      m.values.emplace_back("terminal", terminal.item<double>());
     return m;
   });
 }
 
-absl::StatusOr<RunResult> Trainer::Run(const RunHooks& hooks, const std::atomic<bool>* cancel) {
+absl::StatusOr<RunResult> Trainer::Run(const RunHooks& hooks,
+                                       const std::atomic<bool>* cancel) {
   const TrainOptions& o = impl_->options;
   RunResult result;
   while (impl_->iteration < o.iterations) {
     if (cancel != nullptr && cancel->load()) {
-      if (hooks.on_checkpoint) PROXFLOW_RETURN_IF_ERROR(hooks.on_checkpoint(impl_->iteration));
+      if (hooks.on_checkpoint)
+        PROXFLOW_RETURN_IF_ERROR(hooks.on_checkpoint(impl_->iteration));
       result.outcome = RunOutcome::kCancelled;
       result.iteration = impl_->iteration;
       return result;
@@ -171,14 +197,16 @@ absl::StatusOr<RunResult> Trainer::Run(const RunHooks& hooks, const std::atomic<
       if (!std::isfinite(value)) {
         result.outcome = RunOutcome::kDiverged;
         result.iteration = m.iteration;
-        result.reason = absl::StrCat("diverged at iteration ", m.iteration, ": ", name, " is ",
-                                     value);
+        result.reason = absl::StrCat("diverged at iteration ", m.iteration,
+                                     ": ", name, " is ", value);
         return result;
       }
     }
     const int64_t it = impl_->iteration;
-    if (hooks.on_log && (it % o.log_interval == 0 || it == o.iterations)) hooks.on_log(m);
-    if (o.eval_interval > 0 && (it % o.eval_interval == 0 || it == o.iterations)) {
+    if (hooks.on_log && (it % o.log_interval == 0 || it == o.iterations))
+      hooks.on_log(m);
+    if (o.eval_interval > 0 &&
+        (it % o.eval_interval == 0 || it == o.iterations)) {
       PROXFLOW_ASSIGN_OR_RETURN(Metrics e, Evaluate());
       if (hooks.on_eval) hooks.on_eval(e);
     }

@@ -1,8 +1,9 @@
 // Trainer: the W1⊕W2 proximal training loop of ALGORITHM.md §4 over one run.
 //
-// Torch-free header (pimpl), so that server code can own trainers without including LibTorch.
-// Every method fences LibTorch exceptions into absl::Status. A Trainer is not thread-safe:
-// one thread drives it; `cancel` flags may be set from any thread.
+// Torch-free header (pimpl), so that server code can own trainers without
+// including LibTorch. Every method fences LibTorch exceptions into
+// absl::Status. A Trainer is not thread-safe: one thread drives it; `cancel`
+// flags may be set from any thread.
 #ifndef PROXFLOW_CORE_TRAINER_H_
 #define PROXFLOW_CORE_TRAINER_H_
 
@@ -12,12 +13,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/options.h"
 
 namespace proxflow::core {
@@ -40,17 +41,19 @@ enum class RunOutcome { kCompleted, kCancelled, kDiverged };
 struct RunResult {
   RunOutcome outcome = RunOutcome::kCompleted;
   int64_t iteration = 0;  // iterations completed
-  std::string reason;     // "diverged at iteration k: <metric> is nan", or empty
+  std::string reason;  // "diverged at iteration k: <metric> is nan", or empty
 };
 
-// Callbacks of Run(), all invoked on the thread that called Run(), between iterations.
+// Callbacks of Run(), all invoked on the thread that called Run(), between
+// iterations.
 struct RunHooks {
   // Every options.log_interval iterations, with that iteration's metrics.
   std::function<void(const Metrics&)> on_log;
-  // Every options.eval_interval iterations (when > 0), with the evaluation metrics.
+  // Every options.eval_interval iterations (when > 0), with the evaluation
+  // metrics.
   std::function<void(const Metrics&)> on_eval;
-  // Every options.checkpoint_interval iterations (when > 0), and on cancellation. A non-OK
-  // status stops Run() with that status.
+  // Every options.checkpoint_interval iterations (when > 0), and on
+  // cancellation. A non-OK status stops Run() with that status.
   std::function<absl::Status(int64_t iteration)> on_checkpoint;
 };
 
@@ -63,45 +66,53 @@ struct PointSamples {
 
 class Trainer {
  public:
-  // Builds networks (Glorot-normal from the seed), optimisers and data pools. Errors: device
-  // resolution, dataset loading (e.g. MNIST files), or INTERNAL from LibTorch.
-  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const TrainOptions& options,
-                                                         const RuntimeOptions& runtime);
+  // Builds networks (Glorot-normal from the seed), optimisers and data pools.
+  // Errors: device resolution, dataset loading (e.g. MNIST files), or INTERNAL
+  // from LibTorch.
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(
+      const TrainOptions& options, const RuntimeOptions& runtime);
 
-  // Restores a run from SerializeCheckpoint() bytes. Continuing it yields exactly the
-  // iterations an uninterrupted run would have produced (bitwise on CPU at a fixed thread
-  // count). INVALID_ARGUMENT when the bytes are not a proxflow checkpoint of a known version.
-  static absl::StatusOr<std::unique_ptr<Trainer>> FromCheckpoint(absl::string_view bytes,
-                                                                 const RuntimeOptions& runtime);
+  // Restores a run from SerializeCheckpoint() bytes. Continuing it yields
+  // exactly the iterations an uninterrupted run would have produced (bitwise on
+  // CPU at a fixed thread count). INVALID_ARGUMENT when the bytes are not a
+  // proxflow checkpoint of a known version.
+  static absl::StatusOr<std::unique_ptr<Trainer>> FromCheckpoint(
+      absl::string_view bytes, const RuntimeOptions& runtime);
 
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // One iteration: critic.steps_per_iteration critic steps, then one generator step. Returns
-  // the metrics of the iteration (critic_loss, divergence, gradient_penalty, generator_loss,
-  // kinetic_energy, and hjb/terminal when they are loss terms).
+  // One iteration: critic.steps_per_iteration critic steps, then one generator
+  // step. Returns the metrics of the iteration (critic_loss, divergence,
+  // gradient_penalty, generator_loss, kinetic_energy, and hjb/terminal when
+  // they are loss terms).
   absl::StatusOr<Metrics> Step();
 
-  // Monitors on a fresh evaluation batch (its own random stream; training is unaffected):
-  // divergence |E φ(x_T) − Λ|, the same with dt/2, kinetic_energy, hjb, terminal,
-  // straightness, drift_half_dt (‖x_T(dt/2) − x_T(dt)‖ / ‖x_T − x_0‖), off_manifold_std.
+  // Monitors on a fresh evaluation batch (its own random stream; training is
+  // unaffected): divergence |E φ(x_T) − Λ|, the same with dt/2, kinetic_energy,
+  // hjb, terminal, straightness, drift_half_dt (‖x_T(dt/2) − x_T(dt)‖ / ‖x_T −
+  // x_0‖), off_manifold_std.
   absl::StatusOr<Metrics> Evaluate();
 
-  // Iterates until options.iterations, `*cancel` (checked every iteration), or a non-finite
-  // metric, which ends the run with outcome kDiverged: a result, not an error.
-  absl::StatusOr<RunResult> Run(const RunHooks& hooks, const std::atomic<bool>* cancel);
+  // Iterates until options.iterations, `*cancel` (checked every iteration), or
+  // a non-finite metric, which ends the run with outcome kDiverged: a result,
+  // not an error.
+  absl::StatusOr<RunResult> Run(const RunHooks& hooks,
+                                const std::atomic<bool>* cancel);
 
-  // The whole run state in one versioned file: networks, optimisers, RNG states, iteration,
-  // resolved config and evaluation history.
+  // The whole run state in one versioned file: networks, optimisers, RNG
+  // states, iteration, resolved config and evaluation history.
   absl::StatusOr<std::string> SerializeCheckpoint() const;
 
-  // Integrates the learned flow from one source draw per seed (each seed alone determines its
-  // starting point) with `solver` and exactly `steps` steps over [0, T].
-  absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds, Solver solver,
-                                      int steps);
+  // Integrates the learned flow from one source draw per seed (each seed alone
+  // determines its starting point) with `solver` and exactly `steps` steps over
+  // [0, T].
+  absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds,
+                                      Solver solver, int steps);
 
-  // Draws n points from the run's target pool (evaluation stream), for plots and metrics.
+  // Draws n points from the run's target pool (evaluation stream), for plots
+  // and metrics.
   absl::StatusOr<PointSamples> TargetSamples(int64_t n);
 
   int64_t iteration() const;
@@ -112,9 +123,10 @@ class Trainer {
  private:
   struct Impl;
   explicit Trainer(std::unique_ptr<Impl> impl);
-  // Builds an Impl with initialised networks, pools and optimisers (no checkpoint applied).
-  static absl::StatusOr<std::unique_ptr<Impl>> BuildImpl(const TrainOptions& options,
-                                                         const RuntimeOptions& runtime);
+  // Builds an Impl with initialised networks, pools and optimisers (no
+  // checkpoint applied).
+  static absl::StatusOr<std::unique_ptr<Impl>> BuildImpl(
+      const TrainOptions& options, const RuntimeOptions& runtime);
   std::unique_ptr<Impl> impl_;
 };
 

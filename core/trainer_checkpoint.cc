@@ -1,8 +1,9 @@
 // Checkpoint format (version 1): one torch archive (zip) holding
 //   format = "proxflow-checkpoint", format_version = 1, torch_version,
-//   config (uint8 tensor: the resolved TrainingConfig, protobuf binary), iteration,
-//   generator/, critic/ (module archives), generator_optimizer/, critic_optimizer/,
-//   rng/<stream> (generator states), history (double [K, 1+M]) with history_names.
+//   config (uint8 tensor: the resolved TrainingConfig, protobuf binary),
+//   iteration, generator/, critic/ (module archives), generator_optimizer/,
+//   critic_optimizer/, rng/<stream> (generator states), history (double [K,
+//   1+M]) with history_names.
 #include <ATen/ATen.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
@@ -33,23 +34,29 @@ std::string RngKey(int i) {
 
 at::Tensor BytesToTensor(const std::string& bytes) {
   at::Tensor t = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
-  if (!bytes.empty()) std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  if (!bytes.empty())
+    std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
   return t;
 }
 
 std::string TensorToBytes(const at::Tensor& t) {
   const at::Tensor c = t.to(at::kByte).cpu().contiguous();
-  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), c.numel());
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()),
+                     c.numel());
 }
 
-// Evaluation history as a dense table: column 0 is the iteration, the rest follow `names`.
-void WriteHistory(const std::vector<Metrics>& history, torch::serialize::OutputArchive& a) {
+// Evaluation history as a dense table: column 0 is the iteration, the rest
+// follow `names`.
+void WriteHistory(const std::vector<Metrics>& history,
+                  torch::serialize::OutputArchive& a) {
   std::vector<std::string> names;
   if (!history.empty()) {
-    for (const auto& [name, value] : history.front().values) names.push_back(name);
+    for (const auto& [name, value] : history.front().values)
+      names.push_back(name);
   }
   at::Tensor table = at::zeros({static_cast<int64_t>(history.size()),
-                                static_cast<int64_t>(names.size()) + 1}, at::kDouble);
+                                static_cast<int64_t>(names.size()) + 1},
+                               at::kDouble);
   for (size_t r = 0; r < history.size(); ++r) {
     table[r][0] = static_cast<double>(history[r].iteration);
     for (size_t c = 0; c < names.size(); ++c) {
@@ -66,12 +73,14 @@ std::vector<Metrics> ReadHistory(torch::serialize::InputArchive& a) {
   c10::IValue names_value;
   a.read("history_names", names_value);
   std::vector<std::string> names;
-  if (!names_value.toStringRef().empty()) names = absl::StrSplit(names_value.toStringRef(), ',');
+  if (!names_value.toStringRef().empty())
+    names = absl::StrSplit(names_value.toStringRef(), ',');
   std::vector<Metrics> out;
   for (int64_t r = 0; r < table.size(0); ++r) {
     Metrics m;
     m.iteration = static_cast<int64_t>(table[r][0].item<double>());
-    for (size_t c = 0; c < names.size() && static_cast<int64_t>(c + 1) < table.size(1); ++c) {
+    for (size_t c = 0;
+         c < names.size() && static_cast<int64_t>(c + 1) < table.size(1); ++c) {
       m.values.emplace_back(names[c], table[r][c + 1].item<double>());
     }
     out.push_back(std::move(m));
@@ -94,7 +103,8 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
     a.write("torch_version", c10::IValue(std::string(TORCH_VERSION)));
     a.write("config", BytesToTensor(config));
     a.write("iteration", c10::IValue(s.iteration));
-    torch::serialize::OutputArchive generator, critic, generator_opt, critic_opt;
+    torch::serialize::OutputArchive generator, critic, generator_opt,
+        critic_opt;
     s.generator->save(generator);
     s.critic->save(critic);
     s.generator_optimizer->save(generator_opt);
@@ -104,7 +114,8 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
     a.write("generator_optimizer", generator_opt);
     a.write("critic_optimizer", critic_opt);
     auto& rng = const_cast<RandomStreams&>(s.rng);
-    for (int i = 0; i < RandomStreams::kNumStreams; ++i) a.write(RngKey(i), rng.at(i).get_state());
+    for (int i = 0; i < RandomStreams::kNumStreams; ++i)
+      a.write(RngKey(i), rng.at(i).get_state());
     WriteHistory(s.history, a);
     std::ostringstream out;
     a.save_to(out);
@@ -112,10 +123,11 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
   });
 }
 
-absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(absl::string_view bytes,
-                                                                 const RuntimeOptions& runtime) {
-  // Header first: reject foreign files before building anything. The archive is loaded onto
-  // the run's device so that optimiser state lands next to the parameters.
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
+    absl::string_view bytes, const RuntimeOptions& runtime) {
+  // Header first: reject foreign files before building anything. The archive is
+  // loaded onto the run's device so that optimiser state lands next to the
+  // parameters.
   PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
   const c10::Device device =
       spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
@@ -124,30 +136,36 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(absl::string_vi
   absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
     a.load_from(bytes.data(), bytes.size(), device);
     c10::IValue format, version;
-    if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat) {
-      return absl::InvalidArgumentError("checkpoint: not a proxflow checkpoint (no format tag)");
+    if (!a.try_read("format", format) || !format.isString() ||
+        format.toStringRef() != kFormat) {
+      return absl::InvalidArgumentError(
+          "checkpoint: not a proxflow checkpoint (no format tag)");
     }
     if (!a.try_read("format_version", version) || !version.isInt() ||
         version.toInt() != kFormatVersion) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "checkpoint: unsupported format_version ", version.isInt() ? version.toInt() : -1,
-          " (this build reads ", kFormatVersion, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint: unsupported format_version ",
+                       version.isInt() ? version.toInt() : -1,
+                       " (this build reads ", kFormatVersion, ")"));
     }
     at::Tensor config_bytes;
     a.read("config", config_bytes);
     if (!config.ParseFromString(TensorToBytes(config_bytes))) {
-      return absl::InvalidArgumentError("checkpoint: the stored config does not parse");
+      return absl::InvalidArgumentError(
+          "checkpoint: the stored config does not parse");
     }
     return absl::OkStatus();
   });
   // A file LibTorch cannot even open is bad input, not a server fault.
   if (header.code() == absl::StatusCode::kInternal) {
     return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint: not a readable proxflow checkpoint (", header.message(), ")"));
+        absl::StrCat("checkpoint: not a readable proxflow checkpoint (",
+                     header.message(), ")"));
   }
   PROXFLOW_RETURN_IF_ERROR(header);
   PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options, ResolveTrainOptions(config));
-  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, BuildImpl(options, runtime));
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
+                            BuildImpl(options, runtime));
   PROXFLOW_RETURN_IF_ERROR(Fence("restoring checkpoint", [&]() -> absl::Status {
     Impl& s = *impl;
     c10::IValue iteration;

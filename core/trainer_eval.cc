@@ -1,4 +1,5 @@
-// Trainer monitors and sampling: everything that reads the model without training it.
+// Trainer monitors and sampling: everything that reads the model without
+// training it.
 #include <ATen/ATen.h>
 
 #include "core/base/status_macros.h"
@@ -29,7 +30,8 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
     at::Generator& gen = s.rng.Get(Stream::kEvaluation);
     const int64_t n = o.eval_batch_size;
     const at::Tensor x0 = s.SourceBatch(n, gen);
-    const at::Tensor y = s.DataBatch(std::min<int64_t>(n, s.target_pool.size(0)), gen);
+    const at::Tensor y =
+        s.DataBatch(std::min<int64_t>(n, s.target_pool.size(0)), gen);
 
     RolloutOptions ro;
     ro.dt = o.flow.dt;
@@ -37,8 +39,9 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
     ro.point = o.flow.kinetic_energy_point;
     ro.hjb = s.flow->is_potential();
     const Rollout r = RollOut(*s.flow, x0, ro);
-    const at::Tensor x_half =
-        Integrate(Solver::kEuler, s.flow->Field(), x0, 0.0, o.flow.dt / 2, 2 * o.flow.steps).final;
+    const at::Tensor x_half = Integrate(Solver::kEuler, s.flow->Field(), x0,
+                                        0.0, o.flow.dt / 2, 2 * o.flow.steps)
+                                  .final;
 
     Metrics m;
     m.iteration = s.iteration;
@@ -46,36 +49,44 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
       torch::NoGradGuard no_grad;
       const at::Tensor phi_data = s.critic->forward(y);
       const auto estimate = [&](const at::Tensor& x) {
-        return s.divergence.Estimate(s.critic->forward(x), phi_data, s.critic->nu())
+        return s.divergence
+            .Estimate(s.critic->forward(x), phi_data, s.critic->nu())
             .abs()
             .item<double>();
       };
-      const double displacement = (r.x_final - x0).norm(2, {1}).mean().item<double>();
+      const double displacement =
+          (r.x_final - x0).norm(2, {1}).mean().item<double>();
       m.values = {{"divergence", estimate(r.x_final)},
                   {"divergence_half_dt", estimate(x_half)},
                   {"kinetic_energy", r.kinetic_energy.item<double>()}};
       if (r.hjb.defined()) m.values.emplace_back("hjb", r.hjb.item<double>());
-      m.values.emplace_back("straightness", Straightness(r.path_length, x0, r.x_final));
-      m.values.emplace_back("drift_half_dt",
-                            (x_half - r.x_final).norm(2, {1}).mean().item<double>() /
-                                std::max(displacement, 1e-12));
+      m.values.emplace_back("straightness",
+                            Straightness(r.path_length, x0, r.x_final));
+      m.values.emplace_back(
+          "drift_half_dt",
+          (x_half - r.x_final).norm(2, {1}).mean().item<double>() /
+              std::max(displacement, 1e-12));
       if (o.dataset.kind == DatasetKind::kToy && o.dataset.dimension > 2) {
         m.values.emplace_back("off_manifold_std",
-                              r.x_final.narrow(1, 2, o.dataset.dimension - 2).std().item<double>());
+                              r.x_final.narrow(1, 2, o.dataset.dimension - 2)
+                                  .std()
+                                  .item<double>());
       }
     }
     if (s.flow->is_potential()) {
-      m.values.emplace_back("terminal", s.TerminalResidual(r.x_final, false).item<double>());
+      m.values.emplace_back(
+          "terminal", s.TerminalResidual(r.x_final, false).item<double>());
     }
     s.history.push_back(m);
     return m;
   });
 }
 
-absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds, Solver solver,
-                                             int steps) {
+absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
+                                             Solver solver, int steps) {
   if (steps < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("steps must be >= 1, got ", steps));
+    return absl::InvalidArgumentError(
+        absl::StrCat("steps must be >= 1, got ", steps));
   }
   return Fence("sampling", [&]() -> absl::StatusOr<PointSamples> {
     Impl& s = *impl_;
@@ -88,7 +99,8 @@ absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
     }
     const at::Tensor x0 = at::cat(starts).to(s.device);
     const double dt = s.options.flow.horizon / steps;
-    return ToPoints(Integrate(solver, s.flow->Field(), x0, 0.0, dt, steps).final);
+    return ToPoints(
+        Integrate(solver, s.flow->Field(), x0, 0.0, dt, steps).final);
   });
 }
 
@@ -96,7 +108,8 @@ absl::StatusOr<PointSamples> Trainer::TargetSamples(int64_t n) {
   return Fence("target samples", [&]() -> absl::StatusOr<PointSamples> {
     Impl& s = *impl_;
     const int64_t k = std::min<int64_t>(n, s.target_pool.size(0));
-    // A generator of its own: drawing targets for a plot never moves the run's streams.
+    // A generator of its own: drawing targets for a plot never moves the run's
+    // streams.
     at::Generator gen = MakeCpuGenerator(DeriveSeed(s.options.seed, 1000));
     return ToPoints(s.DataBatch(k, gen));
   });

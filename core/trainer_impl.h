@@ -1,5 +1,6 @@
-// Internal state of a Trainer, shared by trainer.cc (loop), trainer_eval.cc (monitors,
-// sampling) and trainer_checkpoint.cc (save/restore). Not part of core's public API.
+// Internal state of a Trainer, shared by trainer.cc (loop), trainer_eval.cc
+// (monitors, sampling) and trainer_checkpoint.cc (save/restore). Not part of
+// core's public API.
 #ifndef PROXFLOW_CORE_TRAINER_IMPL_H_
 #define PROXFLOW_CORE_TRAINER_IMPL_H_
 
@@ -20,7 +21,8 @@ namespace proxflow::core {
 struct Trainer::Impl {
   Impl(const TrainOptions& o, c10::Device d);
 
-  // A batch of n source samples (pool without replacement, or fresh draws) from `gen`.
+  // A batch of n source samples (pool without replacement, or fresh draws) from
+  // `gen`.
   at::Tensor SourceBatch(int64_t n, at::Generator& gen);
   // A batch of n target samples, distinct pool indices drawn with `gen`.
   at::Tensor DataBatch(int64_t n, at::Generator& gen);

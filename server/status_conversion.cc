@@ -5,8 +5,9 @@
 namespace proxflow::server {
 namespace {
 
-// absl::StatusCode and grpc::StatusCode share google.rpc.Code numbering (0..16); anything
-// outside that range is UNKNOWN rather than a cast to an undefined enumerator.
+// absl::StatusCode and grpc::StatusCode share google.rpc.Code numbering
+// (0..16); anything outside that range is UNKNOWN rather than a cast to an
+// undefined enumerator.
 constexpr int kMaxCanonicalCode = 16;
 
 }  // namespace

@@ -1,7 +1,9 @@
-// The one conversion between absl::Status and grpc::Status, at the RPC boundary.
+// The one conversion between absl::Status and grpc::Status, at the RPC
+// boundary.
 //
-// Codes map one to one (both follow google.rpc.Code). Messages pass through unchanged; callers
-// never put stack traces or file contents into them. Thread-safe.
+// Codes map one to one (both follow google.rpc.Code). Messages pass through
+// unchanged; callers never put stack traces or file contents into them.
+// Thread-safe.
 #ifndef PROXFLOW_SERVER_STATUS_CONVERSION_H_
 #define PROXFLOW_SERVER_STATUS_CONVERSION_H_
 

@@ -14,16 +14,21 @@ namespace proxflow {
 namespace {
 
 absl::Status Errno(absl::string_view step, const std::string& path) {
-  return absl::InternalError(absl::StrCat(step, " ", path, ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(step, " ", path, ": ", std::strerror(errno)));
 }
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes) {
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view bytes) {
   const std::filesystem::path target(path);
-  const std::filesystem::path dir =
-      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  std::string tmp = (dir / absl::StrCat(".", target.filename().string(), ".tmp.XXXXXX")).string();
+  const std::filesystem::path dir = target.has_parent_path()
+                                        ? target.parent_path()
+                                        : std::filesystem::path(".");
+  std::string tmp =
+      (dir / absl::StrCat(".", target.filename().string(), ".tmp.XXXXXX"))
+          .string();
   const int fd = mkstemp(tmp.data());
   if (fd < 0) return Errno("creating a temp file for", path);
   size_t done = 0;
@@ -56,13 +61,14 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) {
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     size_t max_bytes) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
   if (size > max_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(path, ": ", size, " bytes exceeds the limit of ", max_bytes));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, ": ", size, " bytes exceeds the limit of ", max_bytes));
   }
   std::ifstream in(path, std::ios::binary);
   std::string out(size, '\0');

@@ -1,5 +1,6 @@
-// `proxflow-lab train`: one in-process training run with progress lines, a final evaluation,
-// a checkpoint and a scatter plot of generated vs target points.
+// `proxflow-lab train`: one in-process training run with progress lines, a
+// final evaluation, a checkpoint and a scatter plot of generated vs target
+// points.
 #ifndef PROXFLOW_TOOLS_LAB_LAB_TRAIN_H_
 #define PROXFLOW_TOOLS_LAB_LAB_TRAIN_H_
 
@@ -18,7 +19,8 @@ struct TrainCommand {
   int samples = 2000;  // points in the plot and the MMD estimate
 };
 
-// Runs the command, printing progress to stdout. Returns the first error (bad config, I/O).
+// Runs the command, printing progress to stdout. Returns the first error (bad
+// config, I/O).
 absl::Status RunTrain(const TrainCommand& command);
 
 }  // namespace proxflow::lab

@@ -16,15 +16,18 @@ void Flush(png_structp) {}
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels, int width, int height,
-                                      int channels) {
+absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels,
+                                      int width, int height, int channels) {
   if (width <= 0 || height <= 0 || (channels != 1 && channels != 3) ||
       pixels.size() != static_cast<size_t>(width) * height * channels) {
-    return absl::InvalidArgumentError(absl::StrCat("png: ", pixels.size(), " bytes do not hold a ",
-                                                   width, "x", height, "x", channels, " image"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("png: ", pixels.size(), " bytes do not hold a ", width,
+                     "x", height, "x", channels, " image"));
   }
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  if (png == nullptr) return absl::InternalError("png: cannot create write struct");
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  if (png == nullptr)
+    return absl::InternalError("png: cannot create write struct");
   png_infop info = png_create_info_struct(png);
   std::string out;
   if (info == nullptr || setjmp(png_jmpbuf(png))) {
@@ -32,8 +35,10 @@ absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels, int wi
     return absl::InternalError("png: encoding failed");
   }
   png_set_write_fn(png, &out, AppendToString, Flush);
-  png_set_IHDR(png, info, width, height, 8, channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, width, height, 8,
+               channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   const size_t stride = static_cast<size_t>(width) * channels;
   for (int y = 0; y < height; ++y) {

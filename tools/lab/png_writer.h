@@ -1,4 +1,5 @@
-// PNG encoding of 8-bit gray or RGB images into memory (libpng). Torch-free; thread-safe.
+// PNG encoding of 8-bit gray or RGB images into memory (libpng). Torch-free;
+// thread-safe.
 #ifndef PROXFLOW_TOOLS_LAB_PNG_WRITER_H_
 #define PROXFLOW_TOOLS_LAB_PNG_WRITER_H_
 
@@ -10,10 +11,10 @@
 
 namespace proxflow::image {
 
-// `pixels` holds height rows of width·channels bytes; channels is 1 (gray) or 3 (RGB).
-// INVALID_ARGUMENT when the sizes disagree; INTERNAL when libpng fails.
-absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels, int width, int height,
-                                      int channels);
+// `pixels` holds height rows of width·channels bytes; channels is 1 (gray) or 3
+// (RGB). INVALID_ARGUMENT when the sizes disagree; INTERNAL when libpng fails.
+absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels,
+                                      int width, int height, int channels);
 
 }  // namespace proxflow::image
 

@@ -8,11 +8,12 @@
 
 namespace proxflow::image {
 
-absl::StatusOr<std::string> RenderScatterPng(const std::vector<PointSeries>& series,
-                                             const PlotOptions& options) {
+absl::StatusOr<std::string> RenderScatterPng(
+    const std::vector<PointSeries>& series, const PlotOptions& options) {
   const int size = options.size;
   if (size < 16 || size > 8192) {
-    return absl::InvalidArgumentError(absl::StrCat("plot size must be in [16, 8192], got ", size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plot size must be in [16, 8192], got ", size));
   }
   float range = options.half_range;
   for (const PointSeries& s : series) {
@@ -42,8 +43,10 @@ absl::StatusOr<std::string> RenderScatterPng(const std::vector<PointSeries>& ser
   for (const PointSeries& s : series) {
     for (size_t i = 0; i + 1 < s.xy.size(); i += 2) {
       if (!std::isfinite(s.xy[i]) || !std::isfinite(s.xy[i + 1])) continue;
-      const int px = static_cast<int>((s.xy[i] / range * 0.5f + 0.5f) * (size - 1));
-      const int py = static_cast<int>((0.5f - s.xy[i + 1] / range * 0.5f) * (size - 1));
+      const int px =
+          static_cast<int>((s.xy[i] / range * 0.5f + 0.5f) * (size - 1));
+      const int py =
+          static_cast<int>((0.5f - s.xy[i + 1] / range * 0.5f) * (size - 1));
       for (int dy = 0; dy < 2; ++dy) {
         for (int dx = 0; dx < 2; ++dx) put(px + dx, py + dy, s.rgb);
       }

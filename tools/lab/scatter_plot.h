@@ -1,4 +1,5 @@
-// Scatter plots of 2-D point sets rendered to an RGB canvas. Torch-free; thread-compatible.
+// Scatter plots of 2-D point sets rendered to an RGB canvas. Torch-free;
+// thread-compatible.
 #ifndef PROXFLOW_TOOLS_LAB_SCATTER_PLOT_H_
 #define PROXFLOW_TOOLS_LAB_SCATTER_PLOT_H_
 
@@ -21,10 +22,11 @@ struct PlotOptions {
   float half_range = 0;  // axis range [-r, r]; 0 = fit all points with a margin
 };
 
-// Draws every series (later ones on top) on a white square with a light grid through the
-// origin and returns a PNG. INVALID_ARGUMENT for an odd coordinate count or size < 16.
-absl::StatusOr<std::string> RenderScatterPng(const std::vector<PointSeries>& series,
-                                             const PlotOptions& options);
+// Draws every series (later ones on top) on a white square with a light grid
+// through the origin and returns a PNG. INVALID_ARGUMENT for an odd coordinate
+// count or size < 16.
+absl::StatusOr<std::string> RenderScatterPng(
+    const std::vector<PointSeries>& series, const PlotOptions& options);
 
 }  // namespace proxflow::image
 

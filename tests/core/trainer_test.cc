@@ -1,0 +1,249 @@
+// The trainer: resume determinism, outcomes (diverged, cancelled), checkpoint
+// validation, and a seeded training run that measurably learns 8 gaussians.
+#include "core/trainer.h"
+
+#include <ATen/ATen.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "core/metrics.h"
+#include "core/options_resolver.h"
+
+namespace proxflow::core {
+namespace {
+
+using ::testing::HasSubstr;
+namespace pb = ::proxflow::v1;
+
+// A small, fast toy config: pools of 1,000, batch 64.
+pb::TrainingConfig SmallConfig(int64_t iterations) {
+  pb::TrainingConfig c;
+  c.set_iterations(iterations);
+  c.set_batch_size(64);
+  c.set_seed(42);
+  c.mutable_dataset()->set_pool_size(1000);
+  c.mutable_source()->set_pool_size(1000);
+  c.set_eval_interval(0);
+  c.set_eval_batch_size(256);
+  c.set_checkpoint_interval(0);
+  c.set_log_interval(1);
+  return c;
+}
+
+std::unique_ptr<Trainer> MakeTrainer(const pb::TrainingConfig& c) {
+  auto options = ResolveTrainOptions(c);
+  EXPECT_TRUE(options.ok()) << options.status();
+  auto trainer = Trainer::Create(*options, {"cpu"});
+  EXPECT_TRUE(trainer.ok()) << trainer.status();
+  return std::move(trainer).value();
+}
+
+std::vector<Metrics> Steps(Trainer& t, int n) {
+  std::vector<Metrics> out;
+  for (int i = 0; i < n; ++i) {
+    auto m = t.Step();
+    EXPECT_TRUE(m.ok()) << m.status();
+    out.push_back(*m);
+  }
+  return out;
+}
+
+TEST(Trainer, ResumeFromCheckpointIsBitwiseIdentical) {
+  pb::TrainingConfig c = SmallConfig(8);
+  c.mutable_flow()->set_loss_case(pb::LOSS_CASE_OC);  // every loss term in play
+  auto straight = MakeTrainer(c);
+  const std::vector<Metrics> all = Steps(*straight, 6);
+
+  auto first = MakeTrainer(c);
+  Steps(*first, 3);
+  auto bytes = first->SerializeCheckpoint();
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  first.reset();
+  auto resumed = Trainer::FromCheckpoint(*bytes, {"cpu"});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ((*resumed)->iteration(), 3);
+  const std::vector<Metrics> rest = Steps(**resumed, 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rest[i].iteration, all[i + 3].iteration);
+    ASSERT_EQ(rest[i].values.size(), all[i + 3].values.size());
+    for (size_t k = 0; k < rest[i].values.size(); ++k) {
+      EXPECT_EQ(rest[i].values[k].second,
+                all[i + 3].values[k].second)  // bitwise
+          << rest[i].values[k].first << " at iteration " << rest[i].iteration;
+    }
+  }
+  auto a = straight->Sample({1, 2, 3}, Solver::kRk4, 7);
+  auto b = (*resumed)->Sample({1, 2, 3}, Solver::kRk4, 7);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->values, b->values);
+}
+
+TEST(Trainer, SamplesDependOnlyOnTheirSeeds) {
+  auto t = MakeTrainer(SmallConfig(1));
+  auto both = t->Sample({5, 9}, Solver::kEuler, 5);
+  auto alone = t->Sample({9}, Solver::kEuler, 5);
+  ASSERT_TRUE(both.ok() && alone.ok());
+  EXPECT_EQ(both->n, 2);
+  EXPECT_EQ(both->dimension, 2);
+  // Same starting point and flow; BLAS kernels differ with the batch size, so
+  // the values agree to float rounding here (bitwise batch invariance is the
+  // sampling engine's job).
+  EXPECT_NEAR(both->values[2], alone->values[0], 1e-5);
+  EXPECT_NEAR(both->values[3], alone->values[1], 1e-5);
+  EXPECT_GT(std::abs(both->values[0] - alone->values[0]),
+            1e-3);  // a different seed differs
+  EXPECT_EQ(t->Sample({1}, Solver::kEuler, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Trainer, NonFiniteRunEndsDivergedNotCrashed) {
+  pb::TrainingConfig c = SmallConfig(5);
+  c.mutable_flow()->set_lambda(1e-300);  // v = −∇U/λ overflows at once
+  auto t = MakeTrainer(c);
+  auto result = t->Run({}, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcome, RunOutcome::kDiverged);
+  EXPECT_EQ(result->iteration, 1);
+  EXPECT_THAT(result->reason, HasSubstr("diverged at iteration 1"));
+}
+
+TEST(Trainer, CancelStopsAndCheckpoints) {
+  auto t = MakeTrainer(SmallConfig(100));
+  std::atomic<bool> cancel{false};
+  std::vector<int64_t> checkpoints;
+  RunHooks hooks;
+  hooks.on_log = [&](const Metrics& m) {
+    if (m.iteration == 4) cancel = true;
+  };
+  hooks.on_checkpoint = [&](int64_t it) {
+    checkpoints.push_back(it);
+    return absl::OkStatus();
+  };
+  auto result = t->Run(hooks, &cancel);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcome, RunOutcome::kCancelled);
+  EXPECT_EQ(result->iteration, 4);
+  EXPECT_EQ(checkpoints, std::vector<int64_t>{4});
+}
+
+TEST(Trainer, RunInvokesHooksOnSchedule) {
+  pb::TrainingConfig c = SmallConfig(6);
+  c.set_log_interval(2);
+  c.set_eval_interval(3);
+  c.set_checkpoint_interval(4);
+  auto t = MakeTrainer(c);
+  std::vector<int64_t> logs, evals, checkpoints;
+  RunHooks hooks;
+  hooks.on_log = [&](const Metrics& m) { logs.push_back(m.iteration); };
+  hooks.on_eval = [&](const Metrics& m) {
+    evals.push_back(m.iteration);
+    for (const char* name :
+         {"divergence", "divergence_half_dt", "kinetic_energy", "hjb",
+          "terminal", "straightness", "drift_half_dt"}) {
+      EXPECT_TRUE(m.Find(name).has_value()) << name;
+    }
+  };
+  hooks.on_checkpoint = [&](int64_t it) {
+    checkpoints.push_back(it);
+    return absl::OkStatus();
+  };
+  auto result = t->Run(hooks, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcome, RunOutcome::kCompleted);
+  EXPECT_EQ(logs, (std::vector<int64_t>{2, 4, 6}));
+  EXPECT_EQ(evals, (std::vector<int64_t>{3, 6}));
+  EXPECT_EQ(checkpoints, (std::vector<int64_t>{4, 6}));
+  EXPECT_EQ(t->history().size(), 2u);
+  // The history survives a checkpoint round trip.
+  auto bytes = t->SerializeCheckpoint();
+  ASSERT_TRUE(bytes.ok());
+  auto restored = Trainer::FromCheckpoint(*bytes, {"cpu"});
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_EQ((*restored)->history().size(), 2u);
+  EXPECT_EQ((*restored)->history()[1].Find("straightness"),
+            t->history()[1].Find("straightness"));
+}
+
+TEST(Trainer, CheckpointRejectsForeignBytes) {
+  auto garbage =
+      Trainer::FromCheckpoint("definitely not a checkpoint", {"cpu"});
+  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kInvalidArgument);
+  auto empty = Trainer::FromCheckpoint("", {"cpu"});
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  auto t = MakeTrainer(SmallConfig(1));
+  auto bytes = t->SerializeCheckpoint();
+  ASSERT_TRUE(bytes.ok());
+  const std::string truncated = bytes->substr(0, bytes->size() / 2);
+  auto cut = Trainer::FromCheckpoint(truncated, {"cpu"});
+  EXPECT_EQ(cut.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Trainer, UnknownDeviceIsRejected) {
+  auto options = ResolveTrainOptions(SmallConfig(1));
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(Trainer::Create(*options, {"tpu:0"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Seeded 8-gaussians run: MMD (RBF, σ = 0.5) between 2,000 samples and 2,000
+// targets falls by at least 5× within 600 iterations at raised learning rates
+// (measured here: 7.8×).
+TEST(SlowTraining, EightGaussiansMmdFallsFivefold) {
+  pb::TrainingConfig c;
+  c.set_seed(1);
+  c.set_iterations(600);
+  c.mutable_dataset()->set_toy(pb::TOY_SHAPE_EIGHT_GAUSSIANS);
+  c.mutable_dataset()->set_pool_size(20000);
+  c.mutable_source()->set_pool_size(20000);
+  c.mutable_critic()->set_learning_rate(1e-3);
+  c.mutable_generator()->set_learning_rate(2e-3);
+  c.set_eval_interval(0);
+  c.set_checkpoint_interval(0);
+  auto t = MakeTrainer(c);
+  std::vector<uint64_t> seeds(2000);
+  for (size_t i = 0; i < seeds.size(); ++i) seeds[i] = 1000 + i;
+  auto target = t->TargetSamples(2000);
+  ASSERT_TRUE(target.ok());
+  const auto mmd = [&] {
+    auto s = t->Sample(seeds, Solver::kEuler, 5);
+    EXPECT_TRUE(s.ok());
+    return MmdRbf(
+        at::from_blob(s->values.data(), {s->n, 2}, at::kFloat),
+        at::from_blob(target->values.data(), {target->n, 2}, at::kFloat), 0.5);
+  };
+  const double before = mmd();
+  auto result = t->Run({}, nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->outcome, RunOutcome::kCompleted);
+  const double after = mmd();
+  std::printf(
+      "8 gaussians MMD^2 (sigma 0.5): before %.5f after %.5f ratio %.1f\n",
+      before, after, before / after);
+  EXPECT_GT(before / after, 5.0);
+}
+
+TEST(Gpu, TrainsAndResumesOnCuda) {
+  auto options = ResolveTrainOptions(SmallConfig(2));
+  ASSERT_TRUE(options.ok());
+  auto t = Trainer::Create(*options, {"cuda"});
+  if (t.status().code() == absl::StatusCode::kFailedPrecondition) {
+    GTEST_SKIP() << "no CUDA device: " << t.status().message();
+  }
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ((*t)->device(), "cuda:0");
+  auto m = (*t)->Step();
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(std::isfinite(*m->Find("generator_loss")));
+  auto bytes = (*t)->SerializeCheckpoint();
+  ASSERT_TRUE(bytes.ok());
+  auto resumed = Trainer::FromCheckpoint(*bytes, {"cuda"});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  auto m2 = (*resumed)->Step();
+  ASSERT_TRUE(m2.ok()) << m2.status();
+  EXPECT_EQ(m2->iteration, 2);
+}
+
+}  // namespace
+}  // namespace proxflow::core

@@ -1,0 +1,51 @@
+// Table test over every canonical code, both directions.
+#include "server/status_conversion.h"
+
+#include <gtest/gtest.h>
+
+namespace proxflow::server {
+namespace {
+
+TEST(StatusConversion, EveryCanonicalCodeRoundTrips) {
+  const std::pair<absl::StatusCode, grpc::StatusCode> table[] = {
+      {absl::StatusCode::kCancelled, grpc::StatusCode::CANCELLED},
+      {absl::StatusCode::kUnknown, grpc::StatusCode::UNKNOWN},
+      {absl::StatusCode::kInvalidArgument, grpc::StatusCode::INVALID_ARGUMENT},
+      {absl::StatusCode::kDeadlineExceeded,
+       grpc::StatusCode::DEADLINE_EXCEEDED},
+      {absl::StatusCode::kNotFound, grpc::StatusCode::NOT_FOUND},
+      {absl::StatusCode::kAlreadyExists, grpc::StatusCode::ALREADY_EXISTS},
+      {absl::StatusCode::kPermissionDenied,
+       grpc::StatusCode::PERMISSION_DENIED},
+      {absl::StatusCode::kResourceExhausted,
+       grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {absl::StatusCode::kFailedPrecondition,
+       grpc::StatusCode::FAILED_PRECONDITION},
+      {absl::StatusCode::kAborted, grpc::StatusCode::ABORTED},
+      {absl::StatusCode::kOutOfRange, grpc::StatusCode::OUT_OF_RANGE},
+      {absl::StatusCode::kUnimplemented, grpc::StatusCode::UNIMPLEMENTED},
+      {absl::StatusCode::kInternal, grpc::StatusCode::INTERNAL},
+      {absl::StatusCode::kUnavailable, grpc::StatusCode::UNAVAILABLE},
+      {absl::StatusCode::kDataLoss, grpc::StatusCode::DATA_LOSS},
+      {absl::StatusCode::kUnauthenticated, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const auto& [absl_code, grpc_code] : table) {
+    const absl::Status in(absl_code, "training.batch_size must be > 0, got -3");
+    const grpc::Status out = ToGrpcStatus(in);
+    EXPECT_EQ(out.error_code(), grpc_code);
+    EXPECT_EQ(out.error_message(), "training.batch_size must be > 0, got -3");
+    EXPECT_EQ(FromGrpcStatus(out), in);
+  }
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+}
+
+TEST(StatusConversion, OutOfRangeCodesBecomeUnknown) {
+  const absl::Status odd(static_cast<absl::StatusCode>(99), "odd");
+  EXPECT_EQ(ToGrpcStatus(odd).error_code(), grpc::StatusCode::UNKNOWN);
+  const grpc::Status odd_grpc(static_cast<grpc::StatusCode>(42), "odd");
+  EXPECT_EQ(FromGrpcStatus(odd_grpc).code(), absl::StatusCode::kUnknown);
+}
+
+}  // namespace
+}  // namespace proxflow::server
