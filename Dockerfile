@@ -1,0 +1,20 @@
+# proxflow on Debian bookworm. The build stage uses the same scripts as CI (install-deps,
+# setup, test); the runtime stage ships only binaries and runtime libraries as a non-root user.
+FROM debian:bookworm AS build
+WORKDIR /src
+COPY . .
+RUN scripts/install-deps && scripts/setup && \
+    ctest --test-dir build --output-on-failure -L unit
+
+FROM debian:bookworm AS runtime
+RUN apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libtorch1.13 libopenblas0-openmp libgrpc++1.51 libprotobuf32 libpng16-16 zlib1g \
+      libabsl20220623 && \
+    rm -rf /var/lib/apt/lists/* && \
+    useradd --system --create-home --home-dir /var/lib/proxflow proxflow
+COPY --from=build /src/build/tools/lab/proxflow-lab /usr/local/bin/proxflow-lab
+USER proxflow
+WORKDIR /var/lib/proxflow
+ENTRYPOINT ["/usr/local/bin/proxflow-lab"]
+CMD ["train", "--preset", "toy-2d", "--iterations", "3000", "--out_dir", "/var/lib/proxflow/out"]
