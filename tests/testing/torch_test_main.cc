@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  auto threads = proxflow::core::ConfigureTorchThreads(2);
+  auto threads = proxflow::core::ConfigureTorchThreads(1);
   if (!threads.ok()) {
     std::fprintf(stderr, "cannot set LibTorch threads\n");
     return 1;
