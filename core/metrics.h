@@ -13,6 +13,21 @@ namespace proxflow::core {
 // pass a σ near the data's feature size to see modes. Double precision.
 double MmdRbf(const at::Tensor& x, const at::Tensor& y, double bandwidth = 0);
 
+// Debiased Sinkhorn divergence S_ε(x, y) = OT_ε(x,y) − ½OT_ε(x,x) − ½OT_ε(y,y)
+// with uniform weights, cost ½‖a−b‖² (p = 2) and ε = blur², computed in the log
+// domain with ε-scaling (annealing from the point clouds' diameter down to blur
+// by factor `scaling` per step, symmetric averaged updates, a final
+// extrapolation step): the convention of the paper's table (GeomLoss
+// "sinkhorn", p=2, blur=0.05). Double precision; O(N·M) memory.
+double SinkhornDivergence(const at::Tensor& x, const at::Tensor& y,
+                          double blur = 0.05, double scaling = 0.5);
+
+// Sliced Wasserstein-2 distance: sqrt of the mean over `projections` random
+// unit directions (drawn from `seed`) of the squared W2 between the projected
+// samples. Uses the first min(N, M) points of each side.
+double SlicedW2(const at::Tensor& x, const at::Tensor& y, int projections = 256,
+                uint64_t seed = 0);
+
 // Straightness of trajectories: mean over samples of Σ‖x_{i+1}−x_i‖ /
 // ‖x_T−x_0‖, from the per-sample path lengths and the endpoints.
 double Straightness(const at::Tensor& path_lengths, const at::Tensor& x0,
