@@ -111,6 +111,9 @@ class Trainer {
   absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds,
                                       Solver solver, int steps);
 
+  // The starting points Sample() uses for `seeds` (one source draw per seed).
+  absl::StatusOr<PointSamples> SourcePoints(const std::vector<uint64_t>& seeds);
+
   // Draws n points from the run's target pool (evaluation stream), for plots
   // and metrics.
   absl::StatusOr<PointSamples> TargetSamples(int64_t n);

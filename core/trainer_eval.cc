@@ -2,6 +2,7 @@
 // training it.
 #include <ATen/ATen.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/datasets.h"
 #include "core/metrics.h"
@@ -19,6 +20,19 @@ PointSamples ToPoints(const at::Tensor& x) {
   out.dimension = c.size(1);
   out.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   return out;
+}
+
+// One source draw per seed, each from a generator of its own: a sample's start
+// depends on its seed alone, never on the batch it is computed in.
+at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
+                           const std::vector<uint64_t>& seeds) {
+  std::vector<at::Tensor> starts;
+  starts.reserve(seeds.size());
+  for (uint64_t seed : seeds) {
+    at::Generator gen = MakeCpuGenerator(seed);
+    starts.push_back(SampleSource(source, 1, dimension, gen));
+  }
+  return at::cat(starts);
 }
 
 }  // namespace
@@ -90,17 +104,22 @@ absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
   }
   return Fence("sampling", [&]() -> absl::StatusOr<PointSamples> {
     Impl& s = *impl_;
-    const int64_t d = s.options.dataset.dimension;
-    std::vector<at::Tensor> starts;
-    starts.reserve(seeds.size());
-    for (uint64_t seed : seeds) {
-      at::Generator gen = MakeCpuGenerator(seed);
-      starts.push_back(SampleSource(s.options.source, 1, d, gen));
-    }
-    const at::Tensor x0 = at::cat(starts).to(s.device);
+    const at::Tensor x0 =
+        SourceFromSeeds(s.options.source, s.options.dataset.dimension, seeds)
+            .to(s.device);
     const double dt = s.options.flow.horizon / steps;
     return ToPoints(
         Integrate(solver, s.flow->Field(), x0, 0.0, dt, steps).final);
+  });
+}
+
+absl::StatusOr<PointSamples> Trainer::SourcePoints(
+    const std::vector<uint64_t>& seeds) {
+  if (seeds.empty())
+    return absl::InvalidArgumentError("seeds must not be empty");
+  return Fence("source points", [&]() -> absl::StatusOr<PointSamples> {
+    return ToPoints(SourceFromSeeds(impl_->options.source,
+                                    impl_->options.dataset.dimension, seeds));
   });
 }
 

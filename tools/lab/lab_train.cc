@@ -15,37 +15,15 @@
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
 #include "core/trainer.h"
-#include "tools/lab/scatter_plot.h"
+#include "tools/lab/lab_common.h"
 
 namespace proxflow::lab {
 namespace {
 
-std::string Format(const core::Metrics& m) {
-  std::string out;
-  for (const auto& [name, value] : m.values)
-    absl::StrAppendFormat(&out, " %s=%.4g", name, value);
-  return out;
-}
-
-// First two coordinates of each point.
-std::vector<float> FirstTwo(const core::PointSamples& p) {
-  std::vector<float> xy;
-  xy.reserve(p.n * 2);
-  for (int64_t i = 0; i < p.n; ++i) {
-    xy.push_back(p.values[i * p.dimension]);
-    xy.push_back(p.values[i * p.dimension + 1]);
-  }
-  return xy;
-}
-
 absl::StatusOr<double> Mmd(const core::PointSamples& a,
                            const core::PointSamples& b) {
   return core::Fence("mmd", [&] {
-    auto ta = at::from_blob(const_cast<float*>(a.values.data()),
-                            {a.n, a.dimension}, at::kFloat);
-    auto tb = at::from_blob(const_cast<float*>(b.values.data()),
-                            {b.n, b.dimension}, at::kFloat);
-    return absl::StatusOr<double>(core::MmdRbf(ta, tb));
+    return absl::StatusOr<double>(core::MmdRbf(ToTensor(a), ToTensor(b)));
   });
 }
 
@@ -87,14 +65,15 @@ absl::Status RunTrain(const TrainCommand& command) {
   hooks.on_log = [&](const core::Metrics& m) {
     const double rate =
         static_cast<double>(m.iteration) / std::max(elapsed(), 1e-9);
-    std::printf(
-        "iter %6lld/%lld  %6.1f it/s %s\n", static_cast<long long>(m.iteration),
-        static_cast<long long>(options.iterations), rate, Format(m).c_str());
+    std::printf("iter %6lld/%lld  %6.1f it/s %s\n",
+                static_cast<long long>(m.iteration),
+                static_cast<long long>(options.iterations), rate,
+                FormatMetrics(m).c_str());
     std::fflush(stdout);
   };
   hooks.on_eval = [&](const core::Metrics& m) {
     std::printf("eval %6lld %s\n", static_cast<long long>(m.iteration),
-                Format(m).c_str());
+                FormatMetrics(m).c_str());
   };
   PROXFLOW_ASSIGN_OR_RETURN(core::RunResult result,
                             trainer->Run(hooks, nullptr));
@@ -113,13 +92,8 @@ absl::Status RunTrain(const TrainCommand& command) {
       absl::StrCat(command.out_dir, "/checkpoint.pxf");
   PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(checkpoint_path, checkpoint));
 
-  image::PointSeries target_series{FirstTwo(target), {190, 190, 190}};
-  image::PointSeries sample_series{FirstTwo(after), {31, 119, 180}};
-  PROXFLOW_ASSIGN_OR_RETURN(
-      std::string png,
-      image::RenderScatterPng({target_series, sample_series}, {}));
   const std::string plot_path = absl::StrCat(command.out_dir, "/samples.png");
-  PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(plot_path, png));
+  PROXFLOW_RETURN_IF_ERROR(WriteScatterPlot(plot_path, target, after));
 
   std::printf("trained %lld iterations in %.1f s (%.2f it/s)\n",
               static_cast<long long>(result.iteration), seconds,

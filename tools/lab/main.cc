@@ -2,10 +2,14 @@
 //
 //   proxflow-lab train [--preset toy-2d] [--toy pinwheel] [--iterations N]
 //   [--seed S]
-//                      [--batch_size B] [--threads T] [--device
-//                      auto|cpu|cuda:N]
-//                      [--critic_lr X] [--generator_lr X] [--mnist_dir DIR]
-//                      [--out_dir DIR] [--samples N]
+//                      [--batch_size B] [--critic_lr X] [--generator_lr X]
+//                      [--mnist_dir DIR] [--out_dir DIR] [--samples N]
+//   proxflow-lab repro manifold [--dataset pinwheel] [--dims 2,7,12]
+//                      [--methods w1w2,w2,w1,none] [--iterations N] [--seed S]
+//                      [--eval_samples 5000] [--out_dir DIR]
+// Common: [--threads T] [--device auto|cpu|cuda:N]. Ctrl-C stops a repro study
+// and keeps the report of what finished.
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -13,41 +17,52 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/device.h"
 #include "tools/lab/lab_train.h"
+#include "tools/lab/repro_manifold.h"
 
 ABSL_FLAG(std::string, preset, "toy-2d",
-          "preset: toy-2d, manifold-7d, manifold-12d, mnist");
+          "train: toy-2d, manifold-7d, manifold-12d, mnist");
 ABSL_FLAG(std::string, toy, "",
-          "toy set for toy presets (e.g. pinwheel, eight_gaussians)");
+          "train: toy set for toy presets (e.g. pinwheel, eight_gaussians)");
 ABSL_FLAG(int64_t, iterations, 0, "generator iterations (0: the preset's)");
 ABSL_FLAG(int64_t, seed, 0, "seed of every random stream");
-ABSL_FLAG(int32_t, batch_size, 0, "batch size (0: the preset's)");
+ABSL_FLAG(int32_t, batch_size, 0, "train: batch size (0: the preset's)");
 ABSL_FLAG(int32_t, threads, 0, "LibTorch intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(std::string, mnist_dir, "",
           "MNIST directory (default: $PROXFLOW_MNIST_DIR)");
-ABSL_FLAG(std::string, out_dir, "lab-output",
-          "where the checkpoint and plot are written");
-ABSL_FLAG(int32_t, samples, 2000, "points in the plot and the MMD estimate");
-ABSL_FLAG(double, critic_lr, 0, "critic learning rate (0: the preset's)");
-ABSL_FLAG(double, generator_lr, 0, "generator learning rate (0: the preset's)");
+ABSL_FLAG(std::string, out_dir, "",
+          "output directory (default: lab-output or repro-<study>)");
+ABSL_FLAG(int32_t, samples, 2000,
+          "train: points in the plot and the MMD estimate");
+ABSL_FLAG(double, critic_lr, 0,
+          "train: critic learning rate (0: the preset's)");
+ABSL_FLAG(double, generator_lr, 0,
+          "train: generator learning rate (0: the preset's)");
+ABSL_FLAG(std::string, dataset, "pinwheel", "repro manifold: toy set");
+ABSL_FLAG(std::string, dims, "2,7,12", "repro manifold: ambient dimensions");
+ABSL_FLAG(std::string, methods, "w1w2,w2,w1,none",
+          "repro manifold: ablations to run");
+ABSL_FLAG(int32_t, eval_samples, 5000,
+          "repro: generated and target points per measurement");
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "proxflow-lab train [flags]: in-process training on a preset");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2 || std::string(args[1]) != "train") {
-    std::fprintf(stderr, "usage: proxflow-lab train [flags] (see --help)\n");
-    return 2;
-  }
-  auto threads =
-      proxflow::core::ConfigureTorchThreads(absl::GetFlag(FLAGS_threads));
-  if (!threads.ok()) {
-    std::fprintf(stderr, "proxflow-lab: %s\n",
-                 std::string(threads.status().message()).c_str());
-    return 2;
-  }
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+void OnSignal(int) { g_cancel.store(true); }
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "proxflow-lab: %s\n",
+               std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+int Train() {
   proxflow::lab::TrainCommand command;
   auto& config = command.config;
   config.set_preset(absl::GetFlag(FLAGS_preset));
@@ -68,9 +83,8 @@ int main(int argc, char** argv) {
     const std::string name =
         "TOY_SHAPE_" + absl::AsciiStrToUpper(absl::GetFlag(FLAGS_toy));
     if (!proxflow::v1::ToyShape_Parse(name, &shape)) {
-      std::fprintf(stderr, "proxflow-lab: --toy: unknown toy set \"%s\"\n",
-                   absl::GetFlag(FLAGS_toy).c_str());
-      return 2;
+      return Fail(absl::InvalidArgumentError("--toy: unknown toy set \"" +
+                                             absl::GetFlag(FLAGS_toy) + "\""));
     }
     config.mutable_dataset()->set_toy(shape);
   }
@@ -80,15 +94,73 @@ int main(int argc, char** argv) {
   }
   if (!mnist_dir.empty()) config.mutable_dataset()->set_mnist_dir(mnist_dir);
   command.device = absl::GetFlag(FLAGS_device);
-  command.out_dir = absl::GetFlag(FLAGS_out_dir);
+  command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
+                        ? "lab-output"
+                        : absl::GetFlag(FLAGS_out_dir);
   command.samples = absl::GetFlag(FLAGS_samples);
-  std::printf("proxflow-lab: LibTorch %s, %d threads\n",
-              proxflow::core::TorchVersion().c_str(), *threads);
   const absl::Status status = proxflow::lab::RunTrain(command);
-  if (!status.ok()) {
-    std::fprintf(stderr, "proxflow-lab: %s\n",
-                 std::string(status.message()).c_str());
-    return 1;
+  return status.ok() ? 0 : Fail(status);
+}
+
+int ReproManifold(const std::string& command_line) {
+  proxflow::lab::ReproManifoldCommand command;
+  command.dataset = absl::GetFlag(FLAGS_dataset);
+  command.dims.clear();
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_dims), ',')) {
+    int d = 0;
+    if (!absl::SimpleAtoi(part, &d) || d < 2 || d > 4096) {
+      return Fail(absl::InvalidArgumentError(
+          "--dims: each dimension must be an integer in [2, 4096], got \"" +
+          std::string(part) + "\""));
+    }
+    command.dims.push_back(d);
   }
-  return 0;
+  command.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',');
+  command.iterations = absl::GetFlag(FLAGS_iterations);
+  command.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
+  command.eval_samples = absl::GetFlag(FLAGS_eval_samples);
+  if (command.eval_samples < 10 || command.eval_samples > 20000) {
+    return Fail(absl::InvalidArgumentError(
+        "--eval_samples must be in [10, 20000], got " +
+        std::to_string(command.eval_samples)));
+  }
+  command.device = absl::GetFlag(FLAGS_device);
+  command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
+                        ? "repro-manifold"
+                        : absl::GetFlag(FLAGS_out_dir);
+  command.command_line = command_line;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  const absl::Status status =
+      proxflow::lab::RunReproManifold(command, &g_cancel);
+  if (!status.ok()) return Fail(status);
+  std::printf("report: %s/report.md, %s/report.json\n", command.out_dir.c_str(),
+              command.out_dir.c_str());
+  return g_cancel.load() ? 130 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "proxflow-lab train [flags] | proxflow-lab repro manifold [flags] (see "
+      "the file header)");
+  std::vector<std::string> original(argv, argv + argc);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> words(args.begin() + 1, args.end());
+  auto threads =
+      proxflow::core::ConfigureTorchThreads(absl::GetFlag(FLAGS_threads));
+  if (!threads.ok()) return Fail(threads.status());
+  std::fprintf(stderr, "proxflow-lab: LibTorch %s, %d threads\n",
+               proxflow::core::TorchVersion().c_str(), *threads);
+  if (words == std::vector<std::string>{"train"}) return Train();
+  if (words == std::vector<std::string>{"repro", "manifold"}) {
+    original[0] = "proxflow-lab";
+    return ReproManifold(absl::StrJoin(original, " "));
+  }
+  std::fprintf(
+      stderr,
+      "usage: proxflow-lab train | repro manifold [flags] (see --help)\n");
+  return 2;
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A short version of the reproduction study, run by CI to keep the lab working: two methods at
+# d=2 and d=7 for 150 iterations, then checks of the report's content.
+#   usage: repro_smoke_test.sh PATH/TO/proxflow-lab
+set -euo pipefail
+lab=$1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$lab" repro manifold --threads 1 --dims 2,7 --methods w1w2,w2 --iterations 150 \
+  --eval_samples 300 --seed 3 --out_dir "$out" 2>"$out/stderr.log"
+
+fail() { echo "FAIL: $*"; cat "$out/stderr.log" | tail -5; exit 1; }
+[ -f "$out/report.json" ] || fail "no report.json"
+[ -f "$out/report.md" ] || fail "no report.md"
+runs=$(grep -c '"method":' "$out/report.json")
+[ "$runs" = 4 ] || fail "expected 4 runs in report.json, found $runs"
+completed=$(grep -c '"iterations_completed": 150, "outcome": "completed"' "$out/report.json")
+[ "$completed" = 4 ] || fail "expected 4 completed runs of 150 iterations, found $completed"
+# Every completed run has a measured (non-null) Sinkhorn divergence and straightness.
+nulls=$(grep -c '"sinkhorn": null' "$out/report.json" || true)
+[ "$nulls" = 0 ] || fail "$nulls runs without a Sinkhorn value"
+grep -q '"off_manifold_std": [0-9]' "$out/report.json" || fail "no off-manifold spread for d=7"
+for png in w1w2_d2.png w2_d2.png w1w2_d7.png w2_d7.png; do
+  [ -s "$out/$png" ] || fail "missing plot $png"
+  head -c 8 "$out/$png" | od -An -tx1 | grep -q '89 50 4e 47' || fail "$png is not a PNG"
+done
+grep -q '| w1w2 | pinwheel | 7 | 150/150 | completed |' "$out/report.md" || fail "report.md table row"
+echo "repro smoke: 4 runs, report.json/report.md and 4 plots checked"

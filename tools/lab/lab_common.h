@@ -1,0 +1,37 @@
+// Helpers shared by the lab commands: point conversions, metric formatting,
+// plots.
+#ifndef PROXFLOW_TOOLS_LAB_LAB_COMMON_H_
+#define PROXFLOW_TOOLS_LAB_LAB_COMMON_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/trainer.h"
+
+namespace proxflow::lab {
+
+// " name=value" pairs of a metrics record.
+std::string FormatMetrics(const core::Metrics& m);
+
+// A (n, dimension) float tensor viewing a copy of the points.
+at::Tensor ToTensor(const core::PointSamples& p);
+
+// The first two coordinates of every point, interleaved x0,y0,x1,y1,...
+std::vector<float> FirstTwo(const core::PointSamples& p);
+
+// Writes a PNG scatter plot of target (grey) and generated (blue) points, first
+// two coordinates, to `path` atomically.
+absl::Status WriteScatterPlot(const std::string& path,
+                              const core::PointSamples& target,
+                              const core::PointSamples& generated);
+
+// "1h02m", "4m10s", "12s".
+std::string FormatDuration(double seconds);
+
+}  // namespace proxflow::lab
+
+#endif  // PROXFLOW_TOOLS_LAB_LAB_COMMON_H_

@@ -1,0 +1,46 @@
+// `proxflow-lab repro manifold`: the paper's toy/manifold ablation
+// (ALGORITHM.md §6–7).
+#ifndef PROXFLOW_TOOLS_LAB_REPRO_MANIFOLD_H_
+#define PROXFLOW_TOOLS_LAB_REPRO_MANIFOLD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proxflow/v1/config.pb.h"
+
+namespace proxflow::lab {
+
+struct ReproManifoldCommand {
+  std::string dataset = "pinwheel";
+  std::vector<int> dims = {2, 7, 12};
+  std::vector<std::string> methods = {"w1w2", "w2", "w1", "none"};
+  int64_t iterations = 25000;  // 0: the preset's
+  uint64_t seed = 0;
+  int eval_samples = 5000;
+  std::string device = "auto";
+  std::string out_dir = "repro-manifold";
+  std::string command_line;
+};
+
+// The config of one run: the preset of `dimension` (toy-2d, manifold-7d,
+// manifold-12d; other dimensions take manifold-12d's hyperparameters) with the
+// method's ablation applied: w1w2 as published, w2 without the Lipschitz bound,
+// w1 without kinetic energy, none without either. INVALID_ARGUMENT names an
+// unknown method or dataset.
+absl::StatusOr<proxflow::v1::TrainingConfig> AblationConfig(
+    const std::string& method, const std::string& dataset, int dimension,
+    int64_t iterations, uint64_t seed);
+
+// Runs every (dimension, method) pair in order, writing the report after each
+// run so that an interrupted study keeps what finished. `*cancel` stops the
+// current run and the study.
+absl::Status RunReproManifold(const ReproManifoldCommand& command,
+                              const std::atomic<bool>* cancel);
+
+}  // namespace proxflow::lab
+
+#endif  // PROXFLOW_TOOLS_LAB_REPRO_MANIFOLD_H_

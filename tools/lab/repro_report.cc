@@ -1,0 +1,120 @@
+#include "tools/lab/repro_report.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/base/file_util.h"
+#include "core/base/status_macros.h"
+
+namespace proxflow::lab {
+namespace {
+
+std::string JsonNumber(double v) {
+  return std::isfinite(v) ? absl::StrFormat("%.6g", v) : std::string("null");
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string Cell(double v, const char* format = "%.3g") {
+  return std::isfinite(v) ? absl::StrFormat(format, v) : std::string("—");
+}
+
+std::string Json(const Report& r) {
+  std::string out = absl::StrCat(
+      "{\n  \"title\": ", JsonString(r.title),
+      ",\n  \"command\": ", JsonString(r.command_line), ",\n  \"runs\": [");
+  for (size_t i = 0; i < r.runs.size(); ++i) {
+    const RunRecord& x = r.runs[i];
+    absl::StrAppend(&out, i ? "," : "", "\n    {");
+    absl::StrAppend(&out, "\"method\": ", JsonString(x.method),
+                    ", \"dataset\": ", JsonString(x.dataset),
+                    ", \"dim\": ", x.dimension, ", \"seed\": ", x.seed,
+                    ", \"iterations_requested\": ", x.iterations_requested,
+                    ", \"iterations_completed\": ", x.iterations_completed,
+                    ", \"outcome\": ", JsonString(x.outcome),
+                    ", \"reason\": ", JsonString(x.reason), ", \"diverged\": ",
+                    x.outcome == "diverged" ? "true" : "false");
+    absl::StrAppend(
+        &out, ", \"divergence\": ", JsonNumber(x.divergence),
+        ", \"kinetic_energy\": ", JsonNumber(x.kinetic_energy),
+        ", \"hjb\": ", JsonNumber(x.hjb),
+        ", \"terminal\": ", JsonNumber(x.terminal),
+        ", \"straightness\": ", JsonNumber(x.straightness),
+        ", \"drift_dt2\": ", JsonNumber(x.drift_dt2),
+        ", \"drift_dt8\": ", JsonNumber(x.drift_dt8),
+        ", \"sinkhorn\": ", JsonNumber(x.sinkhorn),
+        ", \"off_manifold_std\": ", JsonNumber(x.off_manifold_std),
+        ", \"wall_seconds\": ", JsonNumber(x.wall_seconds),
+        ", \"iterations_per_second\": ", JsonNumber(x.iterations_per_second),
+        ", \"plot\": ", JsonString(x.plot), ", \"curve\": [");
+    for (size_t k = 0; k < x.curve.size(); ++k) {
+      absl::StrAppend(&out, k ? ", " : "", "[", x.curve[k].first, ", ",
+                      JsonNumber(x.curve[k].second.first), ", ",
+                      JsonNumber(x.curve[k].second.second), "]");
+    }
+    absl::StrAppend(&out, "]}");
+  }
+  return absl::StrCat(out, "\n  ]\n}\n");
+}
+
+std::string Markdown(const Report& r) {
+  std::string out = absl::StrCat("# ", r.title, "\n\nProduced by `",
+                                 r.command_line, "`.\n\n");
+  absl::StrAppend(
+      &out,
+      "| method | data | d | iterations | outcome | Sinkhorn | divergence | KE "
+      "| HJB | "
+      "terminal | straightness | drift dt/2 | drift dt/8 | off-manifold std | "
+      "it/s |\n",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const RunRecord& x : r.runs) {
+    const std::string outcome =
+        x.outcome == "diverged"
+            ? absl::StrCat("diverged at ", x.iterations_completed)
+            : x.outcome;
+    absl::StrAppend(&out, "| ", x.method, " | ", x.dataset, " | ", x.dimension,
+                    " | ", x.iterations_completed, "/", x.iterations_requested,
+                    " | ", outcome, " | ", Cell(x.sinkhorn), " | ",
+                    Cell(x.divergence), " | ", Cell(x.kinetic_energy), " | ",
+                    Cell(x.hjb), " | ", Cell(x.terminal), " | ",
+                    Cell(x.straightness, "%.4f"), " | ", Cell(x.drift_dt2),
+                    " | ", Cell(x.drift_dt8), " | ", Cell(x.off_manifold_std),
+                    " | ", Cell(x.iterations_per_second, "%.1f"), " |\n");
+  }
+  absl::StrAppend(
+      &out,
+      "\nSinkhorn: debiased, p=2, blur 0.05, cost ½|x−y|², first two "
+      "coordinates. Drift: mean ‖x_T(dt/k) − x_T(dt)‖ / mean ‖x_T − x_0‖ "
+      "from the same seeds. Straightness: mean Σ‖x_{i+1}−x_i‖ / ‖x_T−x_0‖.\n");
+  for (const RunRecord& x : r.runs) {
+    if (!x.plot.empty()) {
+      absl::StrAppend(&out, "\n![", x.method, " d=", x.dimension, "](", x.plot,
+                      ")");
+    }
+  }
+  return absl::StrCat(out, "\n");
+}
+
+}  // namespace
+
+absl::Status WriteReport(const std::string& dir, const Report& report) {
+  PROXFLOW_RETURN_IF_ERROR(
+      WriteFileAtomically(absl::StrCat(dir, "/report.json"), Json(report)));
+  return WriteFileAtomically(absl::StrCat(dir, "/report.md"), Markdown(report));
+}
+
+}  // namespace proxflow::lab

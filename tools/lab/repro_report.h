@@ -1,0 +1,53 @@
+// Records of reproduction runs and their report files (report.json, report.md).
+#ifndef PROXFLOW_TOOLS_LAB_REPRO_REPORT_H_
+#define PROXFLOW_TOOLS_LAB_REPRO_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace proxflow::lab {
+
+// One training run of an ablation. Metrics that were not measured (e.g. after
+// divergence) are NaN and appear as null / "—".
+struct RunRecord {
+  std::string method;  // w1w2 | w2 | w1 | none
+  std::string dataset;
+  int dimension = 0;
+  uint64_t seed = 0;
+  int64_t iterations_requested = 0;
+  int64_t iterations_completed = 0;
+  std::string outcome;  // completed | diverged | cancelled | failed
+  std::string reason;
+  double divergence = NAN;
+  double kinetic_energy = NAN;
+  double hjb = NAN;
+  double terminal = NAN;
+  double straightness = NAN;
+  double drift_dt2 = NAN;
+  double drift_dt8 = NAN;
+  double sinkhorn = NAN;  // first two coordinates, 5,000 vs 5,000 by default
+  double off_manifold_std = NAN;
+  double wall_seconds = 0;
+  double iterations_per_second = 0;
+  std::string plot;  // file name of the samples plot, relative to the report
+  // Logged training curve: (iteration, critic divergence estimate, kinetic
+  // energy).
+  std::vector<std::pair<int64_t, std::pair<double, double>>> curve;
+};
+
+struct Report {
+  std::string title;
+  std::string command_line;
+  std::vector<RunRecord> runs;
+};
+
+// Writes DIR/report.json and DIR/report.md atomically.
+absl::Status WriteReport(const std::string& dir, const Report& report);
+
+}  // namespace proxflow::lab
+
+#endif  // PROXFLOW_TOOLS_LAB_REPRO_REPORT_H_
