@@ -7,6 +7,7 @@
 //   proxflow-lab repro manifold [--dataset pinwheel] [--dims 2,7,12]
 //                      [--methods w1w2,w2,w1,none] [--iterations N] [--seed S]
 //                      [--eval_samples 5000] [--out_dir DIR]
+//   proxflow-lab bench train [--preset toy-2d] [--iterations 200] [--repeats 3]
 // Common: [--threads T] [--device auto|cpu|cuda:N]. Ctrl-C stops a repro study
 // and keeps the report of what finished.
 #include <csignal>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/device.h"
+#include "tools/lab/bench_train.h"
 #include "tools/lab/lab_train.h"
 #include "tools/lab/repro_manifold.h"
 
@@ -49,6 +51,8 @@ ABSL_FLAG(std::string, methods, "w1w2,w2,w1,none",
           "repro manifold: ablations to run");
 ABSL_FLAG(int32_t, eval_samples, 5000,
           "repro: generated and target points per measurement");
+
+ABSL_FLAG(int32_t, repeats, 3, "bench: timed blocks (the median is reported)");
 
 namespace {
 
@@ -155,12 +159,24 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "proxflow-lab: LibTorch %s, %d threads\n",
                proxflow::core::TorchVersion().c_str(), *threads);
   if (words == std::vector<std::string>{"train"}) return Train();
+  if (words == std::vector<std::string>{"bench", "train"}) {
+    proxflow::lab::BenchTrainCommand command;
+    command.preset = absl::GetFlag(FLAGS_preset);
+    command.iterations = absl::GetFlag(FLAGS_iterations) > 0
+                             ? absl::GetFlag(FLAGS_iterations)
+                             : 200;
+    command.repeats = absl::GetFlag(FLAGS_repeats);
+    command.device = absl::GetFlag(FLAGS_device);
+    command.threads = *threads;
+    const absl::Status status = proxflow::lab::RunBenchTrain(command);
+    return status.ok() ? 0 : Fail(status);
+  }
   if (words == std::vector<std::string>{"repro", "manifold"}) {
     original[0] = "proxflow-lab";
     return ReproManifold(absl::StrJoin(original, " "));
   }
-  std::fprintf(
-      stderr,
-      "usage: proxflow-lab train | repro manifold [flags] (see --help)\n");
+  std::fprintf(stderr,
+               "usage: proxflow-lab train | repro manifold | bench train "
+               "[flags] (see --help)\n");
   return 2;
 }
