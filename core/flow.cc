@@ -18,9 +18,27 @@ at::Tensor HalfSquaredSpeed(const at::Tensor& v) {
 
 }  // namespace
 
+Flow::Flow(FlowNet network, GeneratorForm form, double lambda)
+    : Flow(
+          [network](const at::Tensor& x, const at::Tensor& t) mutable {
+            return network->forward(x, t);
+          },
+          form, lambda) {
+  if (form == GeneratorForm::kPotential &&
+      network->has_analytic_input_gradient()) {
+    analytic_grad_x_ = [network](const at::Tensor& x,
+                                 const at::Tensor& t) mutable {
+      return network->InputGradient(x, t);
+    };
+  }
+}
+
 Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t,
                                          bool with_time_grad,
                                          bool create_graph) const {
+  if (!create_graph && !with_time_grad && analytic_grad_x_) {
+    return {analytic_grad_x_(x.detach(), TimeColumn(x, t, false)), {}};
+  }
   torch::AutoGradMode enable_grad(true);
   at::Tensor xi = x;
   if (!create_graph || !x.requires_grad()) xi = x.detach().requires_grad_(true);

@@ -27,12 +27,9 @@ class Flow {
  public:
   Flow(GeneratorFn generator, GeneratorForm form, double lambda)
       : generator_(std::move(generator)), form_(form), lambda_(lambda) {}
-  Flow(FlowNet network, GeneratorForm form, double lambda)
-      : Flow(
-            [network](const at::Tensor& x, const at::Tensor& t) mutable {
-              return network->forward(x, t);
-            },
-            form, lambda) {}
+  // Uses the network's analytic input gradient for ∇ₓU whenever no graph is
+  // needed.
+  Flow(FlowNet network, GeneratorForm form, double lambda);
 
   struct PotentialGradients {
     at::Tensor grad_x;  // ∇ₓU, (N, d)
@@ -60,6 +57,8 @@ class Flow {
 
  private:
   GeneratorFn generator_;
+  GeneratorFn
+      analytic_grad_x_;  // ∇ₓU without a graph, when the network provides it
   GeneratorForm form_;
   double lambda_;
 };

@@ -4,6 +4,7 @@
 #include <torch/nn/init.h>
 
 #include <cmath>
+#include <vector>
 
 namespace proxflow::core {
 
@@ -63,6 +64,42 @@ torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
     }
   }
   return output_dim_ == 1 ? h.squeeze(1) : h;
+}
+
+torch::Tensor FlowNetImpl::InputGradient(const torch::Tensor& x,
+                                         const torch::Tensor& t) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor h = with_time_ ? at::cat({x, t.to(x.dtype())}, 1) : x;
+  const size_t hidden = layers_->size() - 1;
+  // Forward, keeping what each activation's derivative needs.
+  std::vector<torch::Tensor> derivative;
+  derivative.reserve(hidden);
+  for (size_t i = 0; i < hidden; ++i) {
+    auto* linear = layers_[i]->as<torch::nn::Linear>();
+    const torch::Tensor z = at::addmm(linear->bias, h, linear->weight.t());
+    switch (activation_) {
+      case Activation::kTanh:
+        h = at::tanh(z);
+        derivative.push_back(1 - h * h);
+        break;
+      case Activation::kRelu:
+        h = at::relu(z);
+        derivative.push_back(z.gt(0).to(z.dtype()));
+        break;
+      case Activation::kSoftplus:
+        h = at::softplus(z);
+        derivative.push_back(at::sigmoid(z));
+        break;
+    }
+  }
+  // Backward from the scalar output: g = w_out, then g ← (g ⊙ σ'(z_k)) W_k.
+  torch::Tensor g =
+      layers_[hidden]->as<torch::nn::Linear>()->weight;  // (1, width)
+  for (size_t i = hidden; i-- > 0;) {
+    g = at::mm(g * derivative[i], layers_[i]->as<torch::nn::Linear>()->weight);
+  }
+  if (hidden == 0) g = g.expand({x.size(0), g.size(1)});
+  return g.narrow(1, 0, x.size(1));
 }
 
 CriticImpl::CriticImpl(int64_t input_dim, const NetworkOptions& options) {

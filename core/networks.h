@@ -48,6 +48,17 @@ class FlowNetImpl : public torch::nn::Module {
 
   bool with_time() const { return with_time_; }
 
+  // Whether InputGradient() is available: an MLP body (no conv trunk) with a
+  // scalar output.
+  bool has_analytic_input_gradient() const {
+    return !trunk_ && output_dim_ == 1;
+  }
+
+  // ∂forward(x, t)/∂x for a scalar-output MLP, by an explicit backward pass
+  // over stored activations: no autograd graph is built. (N, input_dim),
+  // detached. Requires has_analytic_input_gradient().
+  torch::Tensor InputGradient(const torch::Tensor& x, const torch::Tensor& t);
+
  private:
   bool with_time_;
   int64_t output_dim_;

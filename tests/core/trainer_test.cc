@@ -188,12 +188,14 @@ TEST(Trainer, UnknownDeviceIsRejected) {
 }
 
 // Seeded 8-gaussians run: MMD (RBF, σ = 0.5) between 2,000 samples and 2,000
-// targets falls by at least 5× within 600 iterations at raised learning rates
-// (measured here: 7.8×).
+// targets falls by at least 5× within 1,200 iterations at raised learning rates
+// (measured here: 8.5×). At 600 iterations the adversarial run is still mid-way
+// and the factor moved between 3.6× and 7.8× with float rounding alone, too
+// close to the bar.
 TEST(SlowTraining, EightGaussiansMmdFallsFivefold) {
   pb::TrainingConfig c;
   c.set_seed(1);
-  c.set_iterations(600);
+  c.set_iterations(1200);
   c.mutable_dataset()->set_toy(pb::TOY_SHAPE_EIGHT_GAUSSIANS);
   c.mutable_dataset()->set_pool_size(20000);
   c.mutable_source()->set_pool_size(20000);
