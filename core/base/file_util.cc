@@ -1,6 +1,7 @@
 #include "core/base/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +32,9 @@ absl::Status WriteFileAtomically(const std::string& path,
           .string();
   const int fd = mkstemp(tmp.data());
   if (fd < 0) return Errno("creating a temp file for", path);
+  // mkstemp creates 0600; published files are 0644. (Reading the umask would
+  // mean setting it, which is process-wide and racy across threads.)
+  ::fchmod(fd, 0644);
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
