@@ -5,6 +5,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,20 @@ std::vector<float> FirstTwo(const core::PointSamples& p);
 absl::Status WriteScatterPlot(const std::string& path,
                               const core::PointSamples& target,
                               const core::PointSamples& generated);
+
+// Wall-clock seconds since construction (steady clock).
+class Stopwatch {
+ public:
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start_)
+        .count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ =
+      std::chrono::steady_clock::now();
+};
 
 // "1h02m", "4m10s", "12s".
 std::string FormatDuration(double seconds);

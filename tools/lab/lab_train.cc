@@ -55,12 +55,8 @@ absl::Status RunTrain(const TrainCommand& command) {
       trainer->Sample(seeds, options.flow.sample_solver, options.flow.steps));
   PROXFLOW_ASSIGN_OR_RETURN(double mmd_before, Mmd(before, target));
 
-  const auto start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         start)
-        .count();
-  };
+  const Stopwatch stopwatch;
+  const auto elapsed = [&] { return stopwatch.Seconds(); };
   core::RunHooks hooks;
   hooks.on_log = [&](const core::Metrics& m) {
     const double rate =

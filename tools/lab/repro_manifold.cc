@@ -151,12 +151,8 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
           auto trainer, core::Trainer::Create(options, {command.device}));
       const std::string label = absl::StrCat("[", index, "/", configs.size(),
                                              " ", method, " d=", d, "]");
-      const auto start = std::chrono::steady_clock::now();
-      const auto elapsed = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             start)
-            .count();
-      };
+      const Stopwatch stopwatch;
+      const auto elapsed = [&] { return stopwatch.Seconds(); };
       core::RunHooks hooks;
       hooks.on_log = [&](const core::Metrics& m) {
         r.curve.push_back({m.iteration,
