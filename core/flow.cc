@@ -101,7 +101,8 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
   Rollout out;
   at::Tensor ke = at::zeros({}, x0.options());
   at::Tensor hjb_sum = at::zeros({}, x0.options());
-  at::Tensor path = at::zeros({x0.size(0)}, x0.options());
+  at::Tensor path =
+      o.path_length ? at::zeros({x0.size(0)}, x0.options()) : at::Tensor();
   at::Tensor x = x0;
   for (int i = 0; i < o.steps; ++i) {
     const double t = i * o.dt;
@@ -119,7 +120,7 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
       ke = ke + o.dt * HalfSquaredSpeed(v);
     }
     const at::Tensor next = x + o.dt * v;
-    path = path + (next - x).detach().norm(2, {1});
+    if (o.path_length) path = path + (next - x).detach().norm(2, {1});
     x = next;
     if (o.point == KineticEnergyPoint::kDetachedPostStep &&
         (o.kinetic_energy || hjb)) {
@@ -138,7 +139,7 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
   out.x_final = x;
   if (o.kinetic_energy) out.kinetic_energy = ke;
   if (hjb) out.hjb = hjb_sum;
-  out.path_length = path;
+  if (o.path_length) out.path_length = path;
   return out;
 }
 

@@ -70,6 +70,8 @@ struct RolloutOptions {
   bool create_graph = false;  // gradients to θ through every step
   bool kinetic_energy = true;
   bool hjb = false;  // potential form only
+  bool path_length =
+      false;  // per-sample path lengths (a monitor; off in training)
 };
 
 struct Rollout {

@@ -41,6 +41,7 @@ class RandomStreams {
 
   static constexpr int kNumStreams = static_cast<int>(Stream::kCount);
   at::Generator& at(int i) { return generators_[i]; }
+  const at::Generator& at(int i) const { return generators_[i]; }
 
  private:
   std::array<at::Generator, kNumStreams> generators_;

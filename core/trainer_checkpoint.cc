@@ -113,9 +113,8 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
     a.write("critic", critic);
     a.write("generator_optimizer", generator_opt);
     a.write("critic_optimizer", critic_opt);
-    auto& rng = const_cast<RandomStreams&>(s.rng);
     for (int i = 0; i < RandomStreams::kNumStreams; ++i)
-      a.write(RngKey(i), rng.at(i).get_state());
+      a.write(RngKey(i), s.rng.at(i).get_state());
     WriteHistory(s.history, a);
     std::ostringstream out;
     a.save_to(out);

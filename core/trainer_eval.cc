@@ -52,6 +52,7 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
     ro.steps = o.flow.steps;
     ro.point = o.flow.kinetic_energy_point;
     ro.hjb = s.flow->is_potential();
+    ro.path_length = true;
     const Rollout r = RollOut(*s.flow, x0, ro);
     const at::Tensor x_half = Integrate(Solver::kEuler, s.flow->Field(), x0,
                                         0.0, o.flow.dt / 2, 2 * o.flow.steps)

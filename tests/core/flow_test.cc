@@ -87,7 +87,8 @@ TEST(Flow, StraightFlowHasUnitPathToDisplacementRatio) {
   Flow flow(
       [&](const at::Tensor& x, const at::Tensor&) { return -at::matmul(x, b); },
       GeneratorForm::kPotential, 1.0);
-  RolloutOptions o{.dt = 0.1, .steps = 10, .kinetic_energy = false};
+  RolloutOptions o{
+      .dt = 0.1, .steps = 10, .kinetic_energy = false, .path_length = true};
   const Rollout r = RollOut(flow, Points(), o);
   const at::Tensor displacement = (r.x_final - Points()).norm(2, {1});
   EXPECT_TRUE(at::allclose(r.path_length, displacement, 1e-12, 1e-12));
