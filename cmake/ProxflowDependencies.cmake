@@ -7,6 +7,8 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(PNG REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED)
 
 if(PROXFLOW_BUILD_CORE)
   find_package(Torch CONFIG REQUIRED)

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/data_file.h"
 #include "core/idx_reader.h"
 
 namespace proxflow::core {
@@ -187,7 +188,36 @@ at::Tensor SampleWithoutReplacement(int64_t n, int64_t k, at::Generator& gen) {
   return out;
 }
 
+namespace {
+
+// All rows of an uploaded data file, checked against the configured shape.
+absl::StatusOr<at::Tensor> LoadUploadedPool(const DatasetOptions& d,
+                                            const std::string& path,
+                                            int64_t min_rows) {
+  const std::string name = absl::StrCat("dataset \"", d.uploaded_name, "\"");
+  if (path.empty())
+    return absl::FailedPreconditionError(absl::StrCat(name, " has no file"));
+  PROXFLOW_ASSIGN_OR_RETURN(DataRows rows, ReadDataFile(path, name));
+  if (rows.dimension != d.dimension) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.dataset.dimension must equal the row length of ", name, " (",
+        rows.dimension, "), got ", d.dimension));
+  }
+  if (rows.rows < min_rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, " has ", rows.rows, " rows; training.batch_size and "
+        "training.eval_batch_size need at least ", min_rows));
+  }
+  return at::from_blob(rows.values.data(), {rows.rows, rows.dimension},
+                       at::kFloat)
+      .clone();
+}
+
+}  // namespace
+
 absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d,
+                                           const std::string& uploaded_path,
+                                           int64_t min_rows,
                                            at::Generator& gen) {
   switch (d.kind) {
     case DatasetKind::kToy:
@@ -198,6 +228,8 @@ absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d,
       PROXFLOW_ASSIGN_OR_RETURN(MnistImages mnist, LoadMnist(d.mnist_dir));
       return MnistTrainingPool(mnist, d.mnist_labels, d.subset_size);
     }
+    case DatasetKind::kUploaded:
+      return LoadUploadedPool(d, uploaded_path, min_rows);
   }
   return absl::InternalError("unknown dataset kind");
 }

@@ -53,8 +53,13 @@ absl::StatusOr<at::Tensor> MnistTrainingPool(const MnistImages& mnist,
                                              int subset_size);
 
 // Builds the target pool a run trains on: toy/Student-t pools drawn from `gen`,
-// MNIST from its directory. Returns (pool_size, dimension) float32 on CPU.
+// MNIST from its directory, an uploaded dataset from `uploaded_path` (all its
+// rows; INVALID_ARGUMENT when its row length differs from dataset.dimension or
+// it has fewer rows than `min_rows`). Returns (pool_size, dimension) float32 on
+// CPU.
 absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& dataset,
+                                           const std::string& uploaded_path,
+                                           int64_t min_rows,
                                            at::Generator& gen);
 
 // k distinct indices in [0, n) (Floyd's algorithm), as an int64 tensor; k <= n.

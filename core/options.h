@@ -34,7 +34,7 @@ enum class Activation { kTanh, kRelu, kSoftplus };
 enum class Architecture { kMlp, kConv };
 enum class GeneratorForm { kPotential, kDirectVelocity };
 enum class KineticEnergyPoint { kDetachedPostStep, kTrajectory };
-enum class DatasetKind { kToy, kStudentT, kMnist };
+enum class DatasetKind { kToy, kStudentT, kMnist, kUploaded };
 enum class ToyShape {
   kPinwheel,
   kMoons,
@@ -62,6 +62,9 @@ struct DatasetOptions {
   std::string mnist_dir;
   std::vector<int> mnist_labels;  // empty: all digits
   int subset_size = 0;
+  // kUploaded: the DatasetService name. The file itself reaches the trainer
+  // through RuntimeOptions::uploaded_dataset_path (the server owns storage).
+  std::string uploaded_name;
 };
 
 struct SourceOptions {

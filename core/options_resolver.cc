@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/base/resource_name.h"
 #include "core/base/status_macros.h"
 #include "core/presets.h"
 
@@ -91,10 +92,22 @@ constexpr std::pair<pb::KineticEnergyPoint, KineticEnergyPoint> kKePoints[] = {
     {pb::KINETIC_ENERGY_POINT_DETACHED_POST_STEP,
      KineticEnergyPoint::kDetachedPostStep},
     {pb::KINETIC_ENERGY_POINT_TRAJECTORY, KineticEnergyPoint::kTrajectory}};
+// Quotes a user string for an error message, cut at 64 characters.
+std::string QuoteShort(const std::string& s) {
+  return absl::StrCat("\"", s.substr(0, 64), s.size() > 64 ? "...\"" : "\"");
+}
+
+absl::Status CheckName(const std::string& field, const std::string& name) {
+  if (IsValidResourceName(name)) return absl::OkStatus();
+  return Invalid(field, "must be 1..128 characters of [A-Za-z0-9._-]",
+                 QuoteShort(name));
+}
+
 constexpr std::pair<pb::DatasetKind, DatasetKind> kDatasetKinds[] = {
     {pb::DATASET_KIND_TOY, DatasetKind::kToy},
     {pb::DATASET_KIND_STUDENT_T, DatasetKind::kStudentT},
-    {pb::DATASET_KIND_MNIST, DatasetKind::kMnist}};
+    {pb::DATASET_KIND_MNIST, DatasetKind::kMnist},
+    {pb::DATASET_KIND_UPLOADED, DatasetKind::kUploaded}};
 constexpr std::pair<pb::ToyShape, ToyShape> kToyShapes[] = {
     {pb::TOY_SHAPE_PINWHEEL, ToyShape::kPinwheel},
     {pb::TOY_SHAPE_MOONS, ToyShape::kMoons},
@@ -169,6 +182,13 @@ absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c,
           CheckRange("dataset.subset_size", c.subset_size(), 1, 6000));
       d.mnist_dir = c.mnist_dir();
       break;
+    case DatasetKind::kUploaded:
+      PROXFLOW_RETURN_IF_ERROR(
+          CheckRange("dataset.dimension", c.dimension(), 1, 65536));
+      PROXFLOW_RETURN_IF_ERROR(
+          CheckName("dataset.uploaded_name", c.uploaded_name()));
+      d.uploaded_name = c.uploaded_name();
+      break;
   }
   std::set<int> seen;
   for (int i = 0; i < c.mnist_labels_size(); ++i) {
@@ -179,7 +199,7 @@ absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c,
       return Invalid(field, "must not repeat", absl::StrCat(label));
     d.mnist_labels.push_back(label);
   }
-  if (d.kind != DatasetKind::kMnist) {
+  if (d.kind == DatasetKind::kToy || d.kind == DatasetKind::kStudentT) {
     PROXFLOW_RETURN_IF_ERROR(
         CheckRange("dataset.pool_size", c.pool_size(), batch_size, 10000000));
   }
@@ -293,21 +313,15 @@ std::string DefaultModelName(const pb::TrainingConfig& c) {
     }
     case pb::DATASET_KIND_STUDENT_T:
       return "student-t";
+    case pb::DATASET_KIND_UPLOADED:
+      return IsValidResourceName(c.dataset().uploaded_name())
+                 ? c.dataset().uploaded_name()
+                 : "uploaded";
     default:
       return "mnist";
   }
 }
 
-absl::Status CheckModelName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 128;
-  for (char ch : name)
-    ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
-                ch == '_' || ch == '-');
-  if (ok) return absl::OkStatus();
-  return Invalid("model", "must be 1..128 characters of [A-Za-z0-9._-]",
-                 absl::StrCat("\"", name.substr(0, 64),
-                              name.size() > 64 ? "...\"" : "\""));
-}
 
 }  // namespace
 
@@ -322,7 +336,7 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   if (full.model().empty()) full.set_model(DefaultModelName(full));
 
   TrainOptions o;
-  PROXFLOW_RETURN_IF_ERROR(CheckModelName(full.model()));
+  PROXFLOW_RETURN_IF_ERROR(CheckName("model", full.model()));
   PROXFLOW_RETURN_IF_ERROR(
       CheckRange<int64_t>("iterations", full.iterations(), 1, 10000000));
   PROXFLOW_RETURN_IF_ERROR(
@@ -377,7 +391,10 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
         absl::StrCat("must be <= training.dataset.subset_size (", pool, ")"),
         absl::StrCat(o.batch_size));
   }
-  if (full.eval_batch_size() > pool) {
+  // An uploaded dataset's row count is known only to the server, which checks
+  // batch sizes against it when the job is submitted.
+  if (o.dataset.kind != DatasetKind::kUploaded &&
+      full.eval_batch_size() > pool) {
     return Invalid(
         "eval_batch_size",
         absl::StrCat("must be <= the target pool (", pool, " samples)"),

@@ -68,7 +68,10 @@ absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
         const int64_t d = options.dataset.dimension;
         PROXFLOW_ASSIGN_OR_RETURN(
             at::Tensor pool,
-            BuildTargetPool(options.dataset, impl->rng.Get(Stream::kPool)));
+            BuildTargetPool(
+                options.dataset, runtime.uploaded_dataset_path,
+                std::max<int64_t>(options.batch_size, options.eval_batch_size),
+                impl->rng.Get(Stream::kPool)));
         impl->target_pool = pool.to(device);
         if (options.source.pool_size > 0) {
           impl->source_pool =

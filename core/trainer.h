@@ -26,6 +26,9 @@ namespace proxflow::core {
 // Where a run executes and how. Process-wide thread settings live in device.h.
 struct RuntimeOptions {
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  // The file of a DATASET_KIND_UPLOADED dataset (IDX or float32 array; see
+  // data_file.h). The server maps dataset.uploaded_name to it.
+  std::string uploaded_dataset_path;
 };
 
 // Named scalar metrics at one iteration, in a stable order.

@@ -1,0 +1,16 @@
+// The production TrainingBackend: core::Trainer (LibTorch). Only the server
+// binary links it; server library code and its tests stay torch-free.
+#ifndef PROXFLOW_SERVER_CORE_BACKEND_H_
+#define PROXFLOW_SERVER_CORE_BACKEND_H_
+
+#include <memory>
+
+#include "server/training_backend.h"
+
+namespace proxflow::server {
+
+std::unique_ptr<TrainingBackend> MakeCoreTrainingBackend();
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_CORE_BACKEND_H_

@@ -1,0 +1,178 @@
+// JobManager: owns every training job of the server: the bounded FIFO queue,
+// the worker threads that run jobs, device leases, checkpoints, progress and
+// the event log, and crash recovery.
+//
+// Owned by the server; RPC handlers call it and hold no state of their own.
+// Thread-safe. Every change of a job is written to the JobStore together with
+// the event describing it before anyone can observe it, so a restart never
+// loses or duplicates events. No lock is held across a training call.
+#ifndef PROXFLOW_SERVER_JOB_MANAGER_H_
+#define PROXFLOW_SERVER_JOB_MANAGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/options.h"
+#include "proxflow/v1/training_service.pb.h"
+#include "server/device_pool.h"
+#include "server/event_hub.h"
+#include "server/storage/dataset_store.h"
+#include "server/storage/job_store.h"
+#include "server/training_backend.h"
+
+namespace proxflow::server {
+
+struct JobManagerOptions {
+  std::string data_dir;          // checkpoints go to <data_dir>/checkpoints
+  int max_concurrent_jobs = 1;   // worker threads, >= 1
+  int queue_limit = 64;          // QUEUED jobs at most, >= 1
+  std::vector<std::string> devices = {"cpu"};  // leased least-loaded first
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  // Progress events at most this often (the last step is always reported).
+  absl::Duration progress_min_interval = absl::Milliseconds(200);
+  int keep_checkpoints = 3;      // newest checkpoint files kept per job, >= 2
+};
+
+class JobManager {
+ public:
+  // Recovers unfinished jobs from `jobs` (RUNNING and RESTARTING ones become
+  // RESTARTING with attempt + 1 and the step of their newest verified
+  // checkpoint; CANCELLING ones end CANCELLED), then starts the workers and
+  // the heartbeat ticker. The stores and backend must outlive the manager.
+  static absl::StatusOr<std::unique_ptr<JobManager>> Create(
+      JobManagerOptions options, JobStore* jobs, DatasetStore* datasets,
+      TrainingBackend* backend);
+
+  // Shutdown() then joins.
+  ~JobManager();
+
+  struct SubmitResult {
+    proxflow::v1::Job job;
+    bool created = false;
+  };
+  // Resolves the config (INVALID_ARGUMENT naming the field and value), checks
+  // an uploaded dataset's shape, and queues a job unless validate_only.
+  // Idempotent by request_id. RESOURCE_EXHAUSTED when the queue is full;
+  // UNAVAILABLE after Shutdown() began.
+  absl::StatusOr<SubmitResult> Submit(const proxflow::v1::SubmitJobRequest& request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // NOT_FOUND for unknown ids.
+  absl::StatusOr<proxflow::v1::Job> Get(const std::string& job_id);
+  absl::StatusOr<proxflow::v1::ListJobsResponse> List(
+      const proxflow::v1::ListJobsRequest& request);
+  // QUEUED/RESTARTING jobs end CANCELLED at once; RUNNING ones go CANCELLING,
+  // checkpoint and end CANCELLED; finished ones are returned unchanged.
+  absl::StatusOr<proxflow::v1::Job> Cancel(const std::string& job_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Up to `limit` stored events after `after_sequence`, plus whether the job
+  // is terminal and its last sequence at the time of the read (a stream is
+  // complete when it sent that sequence of a terminal job). NOT_FOUND for
+  // unknown ids.
+  struct EventBatch {
+    std::vector<proxflow::v1::JobEvent> events;
+    bool terminal = false;
+    int64_t last_sequence = 0;
+  };
+  absl::StatusOr<EventBatch> Events(const std::string& job_id,
+                                    int64_t after_sequence, int limit);
+  EventHub& hub() { return hub_; }
+
+  // First step of shutdown: Submit() answers UNAVAILABLE and every watch
+  // stream is woken to end (draining() is true). Idempotent.
+  void BeginDrain() ABSL_LOCKS_EXCLUDED(mu_);
+  bool draining() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // BeginDrain(), then asks running jobs to checkpoint and stop (they stay
+  // RUNNING in the store and resume on the next start) and joins every
+  // thread. Idempotent.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Counts for observability.
+  int queued() const ABSL_LOCKS_EXCLUDED(mu_);
+  int running() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // A job that is queued or running: the authoritative copy of its Job.
+  struct ActiveJob {
+    proxflow::v1::Job job;
+    std::atomic<bool> cancel{false};
+    bool preempted = false;  // cancelled by Shutdown(), not by a client
+    bool running = false;    // a worker has it
+  };
+
+  JobManager(JobManagerOptions options, JobStore* jobs, DatasetStore* datasets,
+             TrainingBackend* backend);
+
+  absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_);
+  // The step of the newest checkpoint of `job_id` whose file hashes to its
+  // record; 0 when none does. With `bytes`, also returns its contents.
+  absl::StatusOr<int64_t> NewestVerifiedCheckpoint(const std::string& job_id,
+                                                   std::string* bytes);
+  // Checks an uploaded dataset against the resolved options.
+  absl::Status CheckDataset(const core::TrainOptions& options);
+
+  // Makes `updated` the job's state and appends `event` (job id, sequence and
+  // time filled in), persisting both in one transaction; on a store error the
+  // in-memory job is unchanged. The caller notifies watchers once mu_ is
+  // released (Commit() does).
+  absl::Status CommitLocked(ActiveJob& active, proxflow::v1::Job updated,
+                            proxflow::v1::JobEvent event,
+                            const CheckpointRecord* checkpoint = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Commit(ActiveJob& active, proxflow::v1::Job updated,
+                      proxflow::v1::JobEvent event,
+                      const CheckpointRecord* checkpoint = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // A state change: `edit` adjusts the copy (timestamps, reason) before it is
+  // committed with a JobStateChange event.
+  using JobEdit = std::function<void(proxflow::v1::Job&)>;
+  absl::Status TransitionLocked(ActiveJob& active, proxflow::v1::JobState to,
+                                absl::string_view reason, const JobEdit& edit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Transition(ActiveJob& active, proxflow::v1::JobState to,
+                          absl::string_view reason, const JobEdit& edit)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes a checkpoint file of `run` at `step`, records it, and prunes old
+  // ones. Does nothing when `step` is already the newest checkpoint.
+  absl::Status SaveCheckpoint(ActiveJob& active, const TrainingRun& run,
+                              int64_t step) ABSL_LOCKS_EXCLUDED(mu_);
+
+  void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  void TickerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one job to its end on the calling worker thread.
+  void RunJob(ActiveJob& active) ABSL_LOCKS_EXCLUDED(mu_);
+  void Finish(ActiveJob& active) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const JobManagerOptions options_;
+  JobStore* const store_;
+  DatasetStore* const datasets_;
+  TrainingBackend* const backend_;
+  DevicePool devices_;
+  EventHub hub_;
+
+  mutable absl::Mutex mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<ActiveJob>> active_
+      ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  int running_count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_JOB_MANAGER_H_

@@ -1,0 +1,278 @@
+// The execution half of JobManager: worker threads that run jobs, progress
+// reporting, checkpoints and the heartbeat ticker.
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/base/file_util.h"
+#include "core/base/sha256.h"
+#include "core/base/status_macros.h"
+#include "core/options_resolver.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/job_manager.h"
+
+namespace proxflow::server {
+namespace {
+
+namespace pb = proxflow::v1;
+namespace fs = std::filesystem;
+using google::protobuf::util::TimeUtil;
+
+// Turns training callbacks into progress: rate over the window since the last
+// report, ETA from that rate.
+class ProgressTracker {
+ public:
+  ProgressTracker(int64_t start_step, int64_t max_step, int batch_size)
+      : max_step_(max_step), batch_size_(batch_size),
+        window_step_(start_step), window_start_(absl::Now()) {}
+
+  // Whether a report for `step` is due (the last step always is).
+  bool Due(int64_t step, absl::Duration min_interval) const {
+    return step >= max_step_ || absl::Now() - last_report_ >= min_interval;
+  }
+
+  // Fills step, rate and ETA of `progress` and starts a new window.
+  void Report(int64_t step, pb::JobProgress& progress) {
+    const absl::Time now = absl::Now();
+    const double seconds = absl::ToDoubleSeconds(now - window_start_);
+    if (seconds > 0 && step > window_step_) {
+      const double its = static_cast<double>(step - window_step_) / seconds;
+      progress.set_samples_per_second(its * batch_size_);
+      progress.set_eta_seconds(static_cast<double>(max_step_ - step) / its);
+    }
+    progress.set_step(step);
+    window_step_ = step;
+    window_start_ = now;
+    last_report_ = now;
+  }
+
+ private:
+  const int64_t max_step_;
+  const int batch_size_;
+  int64_t window_step_;
+  absl::Time window_start_;
+  absl::Time last_report_ = absl::InfinitePast();
+};
+
+void CopyMetrics(const core::Metrics& m,
+                 google::protobuf::Map<std::string, double>& out) {
+  out.clear();
+  for (const auto& [name, value] : m.values) out[name] = value;
+}
+
+}  // namespace
+
+void JobManager::WorkerLoop() {
+  while (true) {
+    ActiveJob* active = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](JobManager* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(m->mu_) {
+            return m->shutting_down_ || !m->queue_.empty();
+          },
+          this));
+      if (shutting_down_) return;
+      active = active_.at(queue_.front()).get();
+      queue_.pop_front();
+      active->running = true;
+      ++running_count_;
+    }
+    RunJob(*active);
+    Finish(*active);
+  }
+}
+
+void JobManager::TickerLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&shutting_down_),
+                               options_.heartbeat_interval)) {
+    mu_.Unlock();
+    hub_.Heartbeat();
+    mu_.Lock();
+  }
+}
+
+void JobManager::Finish(ActiveJob& active) {
+  std::string id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = active.job.id();
+    --running_count_;
+    active_.erase(id);  // destroys `active`
+  }
+  hub_.Notify(id);
+}
+
+absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
+                                        const TrainingRun& run, int64_t step) {
+  pb::Job job;
+  {
+    absl::MutexLock lock(&mu_);
+    job = active.job;
+  }
+  if (job.checkpoint_step() == step && step > 0) return absl::OkStatus();
+  PROXFLOW_ASSIGN_OR_RETURN(std::string bytes, run.SerializeCheckpoint());
+  const std::string file = absl::StrFormat(
+      "checkpoints/%s/step-%09d-attempt-%d.ckpt", job.id(), step, job.attempt());
+  const fs::path path = fs::path(options_.data_dir) / file;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat(
+        "cannot create the checkpoint directory: ", ec.message()));
+  }
+  PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(path.string(), bytes));
+  CheckpointRecord record{job.id(), step, job.attempt(), file,
+                          Sha256Hex(bytes), static_cast<int64_t>(bytes.size())};
+  job.set_checkpoint_step(step);
+  pb::JobEvent event;
+  auto* saved = event.mutable_checkpoint_saved();
+  saved->set_step(step);
+  saved->set_size_bytes(record.size_bytes);
+  saved->set_sha256(record.sha256);
+  PROXFLOW_RETURN_IF_ERROR(Commit(active, std::move(job), std::move(event), &record));
+
+  // Retention: the newest keep_checkpoints files; the rest go, row first so a
+  // crash in between never leaves a record without its file.
+  PROXFLOW_ASSIGN_OR_RETURN(std::vector<CheckpointRecord> all,
+                            store_->Checkpoints(record.job_id));
+  for (size_t i = options_.keep_checkpoints; i < all.size(); ++i) {
+    PROXFLOW_RETURN_IF_ERROR(store_->RemoveCheckpoint(all[i]));
+    fs::remove(fs::path(options_.data_dir) / all[i].file, ec);
+  }
+  return absl::OkStatus();
+}
+
+void JobManager::RunJob(ActiveJob& active) {
+  pb::Job job;
+  {
+    absl::MutexLock lock(&mu_);
+    job = active.job;
+  }
+  const auto fail = [&](absl::string_view reason) {
+    // When the store refuses the terminal state the job stays unfinished in
+    // the store and is recovered on the next start.
+    Transition(active, pb::JOB_STATE_FAILED, reason, [&](pb::Job& j) {
+      j.set_failure_reason(std::string(reason));
+      *j.mutable_end_time() = TimeUtil::GetCurrentTime();
+    }).IgnoreError();
+  };
+  absl::StatusOr<core::TrainOptions> options =
+      core::ResolveTrainOptions(job.resolved_config());
+  if (!options.ok()) return fail(options.status().message());
+
+  DevicePool::Lease lease = devices_.Acquire();
+  core::RuntimeOptions runtime;
+  runtime.device = lease.device();
+  if (options->dataset.kind == core::DatasetKind::kUploaded) {
+    absl::StatusOr<std::string> path =
+        datasets_->FilePath(options->dataset.uploaded_name);
+    if (!path.ok()) return fail(path.status().message());
+    runtime.uploaded_dataset_path = *path;
+  }
+
+  absl::StatusOr<std::unique_ptr<TrainingRun>> run;
+  std::string checkpoint;
+  absl::StatusOr<int64_t> resume_step =
+      job.checkpoint_step() > 0 ? NewestVerifiedCheckpoint(job.id(), &checkpoint)
+                                : absl::StatusOr<int64_t>(0);
+  if (!resume_step.ok()) return fail(resume_step.status().message());
+  run = *resume_step > 0 ? backend_->Resume(checkpoint, runtime)
+                         : backend_->Start(*options, runtime);
+  checkpoint.clear();
+  if (!run.ok()) return fail(run.status().message());
+  TrainingRun& r = **run;
+
+  const int64_t start_step = r.iteration();
+  const std::string device = r.device();
+  if (!Transition(active, pb::JOB_STATE_RUNNING,
+                  start_step > 0 ? absl::StrCat("resumed from step ", start_step)
+                                 : "started",
+                  [&](pb::Job& j) {
+                    j.set_device(device);
+                    j.mutable_progress()->set_step(start_step);
+                    if (!j.has_start_time())
+                      *j.mutable_start_time() = TimeUtil::GetCurrentTime();
+                  })
+           .ok()) {
+    return;
+  }
+
+  ProgressTracker tracker(start_step, options->iterations, options->batch_size);
+  const auto report = [&](const std::function<void(pb::JobProgress&)>& edit) {
+    pb::Job updated;
+    {
+      absl::MutexLock lock(&mu_);
+      updated = active.job;
+    }
+    edit(*updated.mutable_progress());
+    pb::JobEvent event;
+    *event.mutable_progress() = updated.progress();
+    // A failed progress write is not fatal: the next one carries it again.
+    Commit(active, std::move(updated), std::move(event)).IgnoreError();
+  };
+  core::RunHooks hooks;
+  hooks.on_log = [&](const core::Metrics& m) {
+    if (!tracker.Due(m.iteration, options_.progress_min_interval)) return;
+    report([&](pb::JobProgress& p) {
+      tracker.Report(m.iteration, p);
+      CopyMetrics(m, *p.mutable_metrics());
+      p.set_metrics_step(m.iteration);
+    });
+  };
+  hooks.on_eval = [&](const core::Metrics& m) {
+    report([&](pb::JobProgress& p) {
+      tracker.Report(m.iteration, p);
+      CopyMetrics(m, *p.mutable_eval_metrics());
+      p.set_eval_step(m.iteration);
+    });
+  };
+  hooks.on_checkpoint = [&](int64_t step) {
+    return SaveCheckpoint(active, r, step);
+  };
+  absl::StatusOr<core::RunResult> result = r.Run(hooks, &active.cancel);
+  bool preempted = false;
+  {
+    absl::MutexLock lock(&mu_);
+    preempted = active.preempted;
+  }
+  if (result.ok() && result->outcome == core::RunOutcome::kCompleted)
+    if (absl::Status s = SaveCheckpoint(active, r, result->iteration); !s.ok())
+      result = s;
+  run->reset();  // frees the device's memory before the lease goes back
+  if (!result.ok()) return fail(result.status().message());
+  const auto ended = [&](int64_t step) {
+    return [step](pb::Job& j) {
+      j.mutable_progress()->set_step(step);
+      j.mutable_progress()->set_eta_seconds(0);
+      *j.mutable_end_time() = TimeUtil::GetCurrentTime();
+    };
+  };
+  switch (result->outcome) {
+    case core::RunOutcome::kCompleted:
+      Transition(active, pb::JOB_STATE_SUCCEEDED, "completed",
+                 ended(result->iteration))
+          .IgnoreError();
+      return;
+    case core::RunOutcome::kCancelled:
+      // Preempted by shutdown: the checkpoint is saved and the job stays
+      // RUNNING in the store, so the next start resumes it.
+      if (preempted) return;
+      Transition(active, pb::JOB_STATE_CANCELLED, "cancelled by client",
+                 ended(result->iteration))
+          .IgnoreError();
+      return;
+    case core::RunOutcome::kDiverged:
+      Transition(active, pb::JOB_STATE_FAILED, result->reason,
+                 [&](pb::Job& j) {
+                   ended(result->iteration)(j);
+                   j.set_failure_reason(result->reason);
+                 })
+          .IgnoreError();
+      return;
+  }
+}
+
+}  // namespace proxflow::server

@@ -1,0 +1,151 @@
+// proxflow-server: hosts training jobs and datasets over gRPC.
+//
+//   proxflow-server --listen 127.0.0.1:50051 --data_dir ./proxflow-data
+//
+// SIGTERM or SIGINT: health NOT_SERVING, stop accepting, checkpoint running
+// jobs, exit 0; the next start resumes them.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/file_util.h"
+#include "core/device.h"
+#include "server/core_backend.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve gRPC on (port 0 picks a free port)");
+ABSL_FLAG(std::string, data_dir, "./proxflow-data",
+          "directory of the database, checkpoints and datasets");
+ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs trained at the same time, >= 1");
+ABSL_FLAG(int, queue_limit, 64, "queued jobs at most; more are refused, >= 1");
+ABSL_FLAG(int, threads, 0,
+          "LibTorch intra-op threads for training (0: all cores)");
+ABSL_FLAG(std::string, device, "auto",
+          "auto (every CUDA device, else CPU) | cpu | cuda | cuda:N");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(10),
+          "WatchJob heartbeat period when nothing else is sent");
+ABSL_FLAG(absl::Duration, progress_min_interval, absl::Milliseconds(200),
+          "progress events at most this often per job");
+ABSL_FLAG(int64_t, max_dataset_bytes, int64_t{1} << 30,
+          "largest dataset upload accepted, in bytes");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "on SIGTERM, how long RPCs in progress may take to finish");
+ABSL_FLAG(std::string, port_file, "",
+          "if set, the bound port is written there once the server is ready");
+
+namespace {
+
+namespace core = proxflow::core;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "proxflow-server: %s\n", message.c_str());
+  return 1;
+}
+
+// The devices jobs are leased on, from --device.
+absl::StatusOr<std::vector<std::string>> ResolveDevices(
+    const std::string& flag) {
+  if (flag == "auto") {
+    const int n = core::CudaDeviceCount();
+    if (n == 0) return std::vector<std::string>{"cpu"};
+    std::vector<std::string> devices;
+    for (int i = 0; i < n; ++i) devices.push_back(absl::StrCat("cuda:", i));
+    return devices;
+  }
+  absl::StatusOr<core::DeviceSpec> spec = core::ResolveDevice(flag);
+  if (!spec.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device: ", spec.status().message()));
+  }
+  return std::vector<std::string>{spec->ToString()};
+}
+
+bool IsLoopback(const std::string& listen) {
+  return absl::StartsWith(listen, "127.") ||
+         absl::StartsWith(listen, "localhost:") ||
+         absl::StartsWith(listen, "[::1]:");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "proxflow-server: training jobs and datasets over gRPC");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals before any thread starts, so that only the
+  // sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  proxflow::server::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.max_concurrent_jobs = absl::GetFlag(FLAGS_max_concurrent_jobs);
+  options.queue_limit = absl::GetFlag(FLAGS_queue_limit);
+  options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.progress_min_interval = absl::GetFlag(FLAGS_progress_min_interval);
+  options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
+  if (options.max_concurrent_jobs < 1)
+    return Fail(absl::StrCat("--max_concurrent_jobs must be >= 1, got ",
+                             options.max_concurrent_jobs));
+  if (options.queue_limit < 1)
+    return Fail(absl::StrCat("--queue_limit must be >= 1, got ",
+                             options.queue_limit));
+  if (options.heartbeat_interval <= absl::ZeroDuration())
+    return Fail("--heartbeat_interval must be > 0");
+  if (options.max_dataset_bytes < 1)
+    return Fail("--max_dataset_bytes must be >= 1");
+  absl::StatusOr<std::vector<std::string>> devices =
+      ResolveDevices(absl::GetFlag(FLAGS_device));
+  if (!devices.ok()) return Fail(std::string(devices.status().message()));
+  options.devices = *devices;
+  absl::StatusOr<int> threads =
+      core::ConfigureTorchThreads(absl::GetFlag(FLAGS_threads));
+  if (!threads.ok())
+    return Fail(absl::StrCat("--threads: ", threads.status().message()));
+  if (!IsLoopback(options.listen)) {
+    std::fprintf(stderr,
+                 "proxflow-server: WARNING: listening on %s, beyond loopback, "
+                 "WITHOUT authentication or TLS: anyone who can reach it can "
+                 "submit and cancel jobs.\n",
+                 options.listen.c_str());
+  }
+
+  auto backend = proxflow::server::MakeCoreTrainingBackend();
+  absl::StatusOr<std::unique_ptr<proxflow::server::Server>> server =
+      proxflow::server::Server::Start(options, backend.get());
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  const int port = (*server)->port();
+  std::fprintf(stderr,
+               "proxflow-server: serving on port %d (data %s, devices %s, "
+               "%d torch threads, LibTorch %s)\n",
+               port, options.data_dir.c_str(),
+               absl::StrJoin(options.devices, ",").c_str(), *threads,
+               core::TorchVersion().c_str());
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    absl::Status s =
+        proxflow::WriteFileAtomically(port_file, absl::StrCat(port, "\n"));
+    if (!s.ok()) return Fail(std::string(s.message()));
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "proxflow-server: signal %d: draining\n", signal_number);
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  std::fprintf(stderr, "proxflow-server: stopped\n");
+  return 0;
+}

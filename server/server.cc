@@ -1,0 +1,109 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
+#include "server/storage/schema.h"
+
+namespace proxflow::server {
+namespace {
+
+constexpr const char* kServiceNames[] = {"", "proxflow.v1.TrainingService",
+                                         "proxflow.v1.DatasetService"};
+
+// Holds an exclusive lock on <data_dir>/LOCK for the life of the process, so
+// two servers never share (and corrupt) one data directory.
+absl::StatusOr<int> LockDataDir(const std::string& data_dir) {
+  const std::string path = (std::filesystem::path(data_dir) / "LOCK").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, " to lock --data_dir"));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--data_dir ", data_dir, " is in use by another proxflow-server"));
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, TrainingBackend* backend) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create --data_dir ", options.data_dir, ": ", ec.message()));
+  }
+  std::unique_ptr<Server> server(new Server());
+  PROXFLOW_ASSIGN_OR_RETURN(server->lock_fd_, LockDataDir(options.data_dir));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->db_,
+      Database::Open(
+          (std::filesystem::path(options.data_dir) / "proxflow.db").string(),
+          kSchema));
+  server->job_store_ = std::make_unique<JobStore>(server->db_.get());
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->dataset_store_,
+      DatasetStore::Create(server->db_.get(), options.data_dir,
+                           options.max_dataset_bytes));
+  JobManagerOptions jm;
+  jm.data_dir = options.data_dir;
+  jm.max_concurrent_jobs = options.max_concurrent_jobs;
+  jm.queue_limit = options.queue_limit;
+  jm.devices = options.devices;
+  jm.heartbeat_interval = options.heartbeat_interval;
+  jm.progress_min_interval = options.progress_min_interval;
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->jobs_,
+      JobManager::Create(jm, server->job_store_.get(),
+                         server->dataset_store_.get(), backend));
+  server->training_service_ =
+      std::make_unique<TrainingServiceImpl>(server->jobs_.get());
+  server->dataset_service_ =
+      std::make_unique<DatasetServiceImpl>(server->dataset_store_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->training_service_.get());
+  builder.RegisterService(server->dataset_service_.get());
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+    server->jobs_->Shutdown();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on --listen ", options.listen));
+  }
+  for (const char* name : kServiceNames)
+    server->grpc_server_->GetHealthCheckService()->SetServingStatus(name, true);
+  return server;
+}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+void Server::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+    jobs_->BeginDrain();
+    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+  if (jobs_ != nullptr) jobs_->Shutdown();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+}  // namespace proxflow::server

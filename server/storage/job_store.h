@@ -1,0 +1,91 @@
+// JobStore: durable jobs, their events and checkpoint records (SQLite).
+//
+// Owned by the server; thread-safe (every method is one Database transaction).
+// A job row and the events that describe its change are written in the same
+// transaction, so after a crash the stored job and its event log agree.
+#ifndef PROXFLOW_SERVER_STORAGE_JOB_STORE_H_
+#define PROXFLOW_SERVER_STORAGE_JOB_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proxflow/v1/job.pb.h"
+#include "server/storage/database.h"
+
+namespace proxflow::server {
+
+// A checkpoint file of a job. `file` is relative to the data directory.
+struct CheckpointRecord {
+  std::string job_id;
+  int64_t step = 0;
+  int attempt = 0;
+  std::string file;
+  std::string sha256;
+  int64_t size_bytes = 0;
+};
+
+// States in which a job still needs its dataset and its device.
+bool IsActiveState(proxflow::v1::JobState state);
+bool IsTerminalState(proxflow::v1::JobState state);
+
+class JobStore {
+ public:
+  explicit JobStore(Database* db) : db_(db) {}
+
+  // Stores a new job and its first events. `dataset` is the uploaded dataset
+  // the job trains on (empty for built-in data): INVALID_ARGUMENT naming
+  // training.dataset.uploaded_name when no such dataset exists at that moment.
+  // ALREADY_EXISTS when job.request_id() is already taken.
+  absl::Status Insert(const proxflow::v1::Job& job,
+                      absl::string_view body_sha256, absl::string_view dataset,
+                      const std::vector<proxflow::v1::JobEvent>& events);
+
+  // Replaces a stored job and appends `events`; with `checkpoint`, also records
+  // it. All or nothing. NOT_FOUND when the job was never inserted.
+  absl::Status Update(const proxflow::v1::Job& job,
+                      const std::vector<proxflow::v1::JobEvent>& events,
+                      const CheckpointRecord* checkpoint = nullptr);
+
+  absl::StatusOr<std::optional<proxflow::v1::Job>> Get(
+      absl::string_view job_id);
+
+  struct RequestMatch {
+    proxflow::v1::Job job;
+    std::string body_sha256;
+  };
+  absl::StatusOr<std::optional<RequestMatch>> FindByRequestId(
+      absl::string_view request_id);
+
+  struct Page {
+    std::vector<proxflow::v1::Job> jobs;
+    int64_t next_after = 0;  // 0 on the last page
+  };
+  // Jobs in submission order after position `after` (0: from the start),
+  // filtered by `states` (empty: all).
+  absl::StatusOr<Page> List(int64_t after, int limit,
+                            const std::vector<proxflow::v1::JobState>& states);
+
+  // Jobs not in a terminal state, in submission order.
+  absl::StatusOr<std::vector<proxflow::v1::Job>> ListUnfinished();
+
+  // Up to `limit` events with sequence > after_sequence, in order.
+  absl::StatusOr<std::vector<proxflow::v1::JobEvent>> Events(
+      absl::string_view job_id, int64_t after_sequence, int limit);
+
+  // The job's checkpoint records, newest (largest step, then attempt) first.
+  absl::StatusOr<std::vector<CheckpointRecord>> Checkpoints(
+      absl::string_view job_id);
+  absl::Status RemoveCheckpoint(const CheckpointRecord& record);
+
+ private:
+  Database* const db_;
+};
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_STORAGE_JOB_STORE_H_
