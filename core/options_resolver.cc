@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/resource_name.h"
@@ -303,8 +304,10 @@ absl::StatusOr<FlowOptions> ResolveFlow(const pb::FlowConfig& c) {
 std::string DefaultModelName(const pb::TrainingConfig& c) {
   switch (c.dataset().kind()) {
     case pb::DATASET_KIND_TOY: {
+      // An unknown shape is rejected later, naming dataset.toy; the default
+      // name must not trip over it first.
       std::string name = pb::ToyShape_Name(c.dataset().toy());
-      name = name.substr(std::string("TOY_SHAPE_").size());
+      name = absl::StartsWith(name, "TOY_SHAPE_") ? name.substr(10) : "toy";
       for (char& ch : name)
         ch = ch == '_' ? '-' : static_cast<char>(std::tolower(ch));
       return c.dataset().dimension() == 2

@@ -31,13 +31,17 @@ std::deque<pb::JobEvent> Coalesce(std::vector<pb::JobEvent> events) {
 }  // namespace
 
 WatchJobReactor::WatchJobReactor(JobManager* manager, std::string job_id,
-                                 int64_t after_sequence)
-    : manager_(manager), job_id_(std::move(job_id)), sent_(after_sequence) {}
+                                 int64_t after_sequence, bool full_history)
+    : manager_(manager),
+      job_id_(std::move(job_id)),
+      full_history_(full_history),
+      sent_(after_sequence) {}
 
 WatchJobReactor* WatchJobReactor::Start(JobManager* manager,
                                         const pb::WatchJobRequest& request) {
   auto* reactor =
-      new WatchJobReactor(manager, request.job_id(), request.after_sequence());
+      new WatchJobReactor(manager, request.job_id(), request.after_sequence(),
+                          request.full_history());
   if (request.after_sequence() < 0) {
     absl::MutexLock lock(&reactor->mu_);
     reactor->FinishLocked(grpc::Status(
@@ -76,7 +80,13 @@ void WatchJobReactor::PumpLocked(bool heartbeat) {
     absl::StatusOr<JobManager::EventBatch> batch =
         manager_->Events(job_id_, sent_, kBatch);
     if (!batch.ok()) return FinishLocked(ToGrpcStatus(batch.status()));
-    pending_ = Coalesce(std::move(batch->events));
+    // A full batch means the client is at least kBatch events behind.
+    const bool behind = static_cast<int>(batch->events.size()) == kBatch;
+    pending_ = behind && !full_history_
+                   ? Coalesce(std::move(batch->events))
+                   : std::deque<pb::JobEvent>(
+                         std::make_move_iterator(batch->events.begin()),
+                         std::make_move_iterator(batch->events.end()));
     if (pending_.empty()) {
       if (batch->terminal && sent_ >= batch->last_sequence)
         return FinishLocked(grpc::Status::OK);

@@ -2,10 +2,10 @@
 //
 // Replays stored events after `after_sequence`, then follows new ones as the
 // job manager commits them, and finishes OK once the job is terminal and its
-// last event was written. At most one write is in flight; events are read
-// from the store in bounded batches, and consecutive progress events within a
-// batch collapse into the newest one (a slow client gets coalesced progress,
-// never unbounded memory). Heartbeats go out when nothing else is pending.
+// last event was written. At most one write is in flight and events are read
+// from the store in batches of 64, so a slow client costs bounded memory; a
+// client a full batch behind gets consecutive progress events collapsed into
+// the newest one (unless it asked for full_history). Heartbeats go out when nothing else is pending.
 // Owned by gRPC: deletes itself in OnDone().
 #ifndef PROXFLOW_SERVER_WATCH_JOB_REACTOR_H_
 #define PROXFLOW_SERVER_WATCH_JOB_REACTOR_H_
@@ -36,7 +36,7 @@ class WatchJobReactor
 
  private:
   WatchJobReactor(JobManager* manager, std::string job_id,
-                  int64_t after_sequence);
+                  int64_t after_sequence, bool full_history);
 
   void Pump(bool heartbeat) ABSL_LOCKS_EXCLUDED(mu_);
   void PumpLocked(bool heartbeat) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -45,6 +45,7 @@ class WatchJobReactor
 
   JobManager* const manager_;
   const std::string job_id_;
+  const bool full_history_;
   absl::Mutex mu_;
   std::shared_ptr<EventHub::Subscription> subscription_ ABSL_GUARDED_BY(mu_);
   int64_t sent_ ABSL_GUARDED_BY(mu_);  // sequence of the last event written

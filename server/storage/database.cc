@@ -32,7 +32,8 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, absl::string_view text) {
-  const int rc = sqlite3_bind_text(stmt_, index, text.data(),
+  // An empty view may have a null data(), which SQLite would bind as NULL.
+  const int rc = sqlite3_bind_text(stmt_, index, text.empty() ? "" : text.data(),
                                    static_cast<int>(text.size()),
                                    SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;

@@ -35,7 +35,7 @@ pb::TrainingConfig SmallConfig(int64_t iterations) {
 std::unique_ptr<Trainer> MakeTrainer(const pb::TrainingConfig& c) {
   auto options = ResolveTrainOptions(c);
   EXPECT_TRUE(options.ok()) << options.status();
-  auto trainer = Trainer::Create(*options, {"cpu"});
+  auto trainer = Trainer::Create(*options, {"cpu", ""});
   EXPECT_TRUE(trainer.ok()) << trainer.status();
   return std::move(trainer).value();
 }
@@ -61,7 +61,7 @@ TEST(Trainer, ResumeFromCheckpointIsBitwiseIdentical) {
   auto bytes = first->SerializeCheckpoint();
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   first.reset();
-  auto resumed = Trainer::FromCheckpoint(*bytes, {"cpu"});
+  auto resumed = Trainer::FromCheckpoint(*bytes, {"cpu", ""});
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ((*resumed)->iteration(), 3);
   const std::vector<Metrics> rest = Steps(**resumed, 3);
@@ -159,7 +159,7 @@ TEST(Trainer, RunInvokesHooksOnSchedule) {
   // The history survives a checkpoint round trip.
   auto bytes = t->SerializeCheckpoint();
   ASSERT_TRUE(bytes.ok());
-  auto restored = Trainer::FromCheckpoint(*bytes, {"cpu"});
+  auto restored = Trainer::FromCheckpoint(*bytes, {"cpu", ""});
   ASSERT_TRUE(restored.ok()) << restored.status();
   ASSERT_EQ((*restored)->history().size(), 2u);
   EXPECT_EQ((*restored)->history()[1].Find("straightness"),
@@ -168,15 +168,15 @@ TEST(Trainer, RunInvokesHooksOnSchedule) {
 
 TEST(Trainer, CheckpointRejectsForeignBytes) {
   auto garbage =
-      Trainer::FromCheckpoint("definitely not a checkpoint", {"cpu"});
+      Trainer::FromCheckpoint("definitely not a checkpoint", {"cpu", ""});
   EXPECT_EQ(garbage.status().code(), absl::StatusCode::kInvalidArgument);
-  auto empty = Trainer::FromCheckpoint("", {"cpu"});
+  auto empty = Trainer::FromCheckpoint("", {"cpu", ""});
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
   auto t = MakeTrainer(SmallConfig(1));
   auto bytes = t->SerializeCheckpoint();
   ASSERT_TRUE(bytes.ok());
   const std::string truncated = bytes->substr(0, bytes->size() / 2);
-  auto cut = Trainer::FromCheckpoint(truncated, {"cpu"});
+  auto cut = Trainer::FromCheckpoint(truncated, {"cpu", ""});
   EXPECT_EQ(cut.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -229,7 +229,7 @@ TEST(SlowTraining, EightGaussiansMmdFallsFivefold) {
 TEST(Gpu, TrainsAndResumesOnCuda) {
   auto options = ResolveTrainOptions(SmallConfig(2));
   ASSERT_TRUE(options.ok());
-  auto t = Trainer::Create(*options, {"cuda"});
+  auto t = Trainer::Create(*options, {"cuda", ""});
   if (t.status().code() == absl::StatusCode::kFailedPrecondition) {
     GTEST_SKIP() << "no CUDA device: " << t.status().message();
   }
@@ -240,7 +240,7 @@ TEST(Gpu, TrainsAndResumesOnCuda) {
   EXPECT_TRUE(std::isfinite(*m->Find("generator_loss")));
   auto bytes = (*t)->SerializeCheckpoint();
   ASSERT_TRUE(bytes.ok());
-  auto resumed = Trainer::FromCheckpoint(*bytes, {"cuda"});
+  auto resumed = Trainer::FromCheckpoint(*bytes, {"cuda", ""});
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   auto m2 = (*resumed)->Step();
   ASSERT_TRUE(m2.ok()) << m2.status();

@@ -33,7 +33,7 @@ absl::Status RunTrain(const TrainCommand& command) {
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(command.config));
   PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
-                            core::Trainer::Create(options, {command.device}));
+                            core::Trainer::Create(options, {command.device, ""}));
   std::error_code ec;
   std::filesystem::create_directories(command.out_dir, ec);
   if (ec)

@@ -148,7 +148,7 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
                   .seed = command.seed,
                   .iterations_requested = options.iterations};
       PROXFLOW_ASSIGN_OR_RETURN(
-          auto trainer, core::Trainer::Create(options, {command.device}));
+          auto trainer, core::Trainer::Create(options, {command.device, ""}));
       const std::string label = absl::StrCat("[", index, "/", configs.size(),
                                              " ", method, " d=", d, "]");
       const Stopwatch stopwatch;
