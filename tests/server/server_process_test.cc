@@ -1,0 +1,229 @@
+// proxflow-server as a real process (LibTorch backend): kill -9 mid-training
+// and restart, SIGTERM and restart. The binary comes from PROXFLOW_SERVER_BIN.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proxflow/v1/training_service.grpc.pb.h"
+
+namespace proxflow::server {
+namespace {
+
+namespace pb = proxflow::v1;
+using ::testing::ElementsAre;
+
+std::chrono::system_clock::time_point Deadline(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+// A proxflow-server child process. Start() returns once it printed its port
+// (that is, once storage is open and recovery is done).
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+  ~ServerProcess() {
+    if (pid_ > 0) Kill(SIGKILL);
+  }
+
+  int Start() {
+    const char* bin = std::getenv("PROXFLOW_SERVER_BIN");
+    if (bin == nullptr) return 0;
+    int fds[2];
+    if (pipe(fds) != 0) return 0;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDERR_FILENO);
+      close(fds[0]);
+      const std::string data = "--data_dir=" + data_dir_;
+      execl(bin, bin, "--listen=127.0.0.1:0", data.c_str(), "--threads=1",
+            "--device=cpu", "--progress_min_interval=0", nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    log_ = fdopen(fds[0], "r");
+    // Blocks until the server reports its port (or exits).
+    char line[4096];
+    while (std::fgets(line, sizeof(line), log_) != nullptr) {
+      std::string s(line);
+      const auto at = s.find("serving on port ");
+      if (at == std::string::npos) continue;
+      int port = 0;
+      const std::string digits = s.substr(at + 16, s.find(' ', at + 16) - at - 16);
+      if (absl::SimpleAtoi(digits, &port)) return port;
+    }
+    return 0;
+  }
+
+  // Sends `signal` and reaps the process; returns its exit status.
+  int Kill(int signal) {
+    ::kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (log_ != nullptr) fclose(log_);
+    log_ = nullptr;
+    return status;
+  }
+
+ private:
+  const std::string data_dir_;
+  pid_t pid_ = -1;
+  FILE* log_ = nullptr;
+};
+
+class ServerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("PROXFLOW_SERVER_BIN") == nullptr)
+      GTEST_SKIP() << "PROXFLOW_SERVER_BIN is not set";
+    char pattern[] = "/tmp/proxflow-process-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    data_dir_ = pattern;
+  }
+  void TearDown() override {
+    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
+  }
+
+  void Connect(int port) {
+    ASSERT_GT(port, 0) << "proxflow-server did not start";
+    stub_ = pb::TrainingService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  std::string SubmitToy(int64_t iterations) {
+    pb::SubmitJobRequest request;
+    auto* c = request.mutable_config();
+    c->set_preset("toy-2d");
+    c->set_iterations(iterations);
+    c->set_batch_size(128);
+    c->set_log_interval(10);
+    c->set_checkpoint_interval(50);
+    c->set_eval_interval(0);
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::SubmitJobResponse response;
+    grpc::Status s = stub_->SubmitJob(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.job().id();
+  }
+
+  // Every event from the start until the stream ends or `stop` is true.
+  std::vector<pb::JobEvent> Watch(
+      const std::string& id,
+      const std::function<bool(const pb::JobEvent&)>& stop = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(300));
+    pb::WatchJobRequest request;
+    request.set_job_id(id);
+    request.set_full_history(true);
+    auto reader = stub_->WatchJob(&context, request);
+    std::vector<pb::JobEvent> events;
+    pb::JobEvent e;
+    while (reader->Read(&e)) {
+      if (e.has_heartbeat()) continue;
+      events.push_back(e);
+      if (stop && stop(e)) {
+        context.TryCancel();
+        break;
+      }
+    }
+    reader->Finish();
+    return events;
+  }
+
+  // Checks the history of a job interrupted once and finished after a
+  // restart: no lost or duplicated event, resumed from the newest checkpoint
+  // before the interruption, finished at `iterations`.
+  void ExpectResumedHistory(const std::vector<pb::JobEvent>& events,
+                            int64_t iterations) {
+    std::vector<int64_t> seq, expected(events.size());
+    for (const auto& e : events) seq.push_back(e.sequence());
+    std::iota(expected.begin(), expected.end(), 1);
+    EXPECT_EQ(seq, expected);
+    std::vector<pb::JobState> states;
+    int64_t last_checkpoint = 0, resumed_from = -1, first_progress_after = -1;
+    for (const auto& e : events) {
+      if (e.has_state_change()) {
+        states.push_back(e.state_change().to());
+        if (e.state_change().to() == pb::JOB_STATE_RESTARTING) {
+          resumed_from = e.state_change().step();
+          EXPECT_EQ(e.state_change().attempt(), 2);
+          EXPECT_EQ(resumed_from, last_checkpoint);
+        }
+      }
+      if (e.has_checkpoint_saved() && resumed_from < 0)
+        last_checkpoint = e.checkpoint_saved().step();
+      if (e.has_progress() && resumed_from >= 0 && first_progress_after < 0)
+        first_progress_after = e.progress().step();
+    }
+    EXPECT_THAT(states, ElementsAre(pb::JOB_STATE_QUEUED, pb::JOB_STATE_RUNNING,
+                                    pb::JOB_STATE_RESTARTING,
+                                    pb::JOB_STATE_RUNNING,
+                                    pb::JOB_STATE_SUCCEEDED));
+    EXPECT_GT(resumed_from, 0);
+    // Training continued from the checkpoint, not from zero.
+    EXPECT_GT(first_progress_after, resumed_from);
+    EXPECT_LE(first_progress_after, resumed_from + 10);
+    ASSERT_TRUE(events.back().has_state_change());
+    EXPECT_EQ(events.back().state_change().step(), iterations);
+  }
+
+  std::string data_dir_;
+  std::unique_ptr<pb::TrainingService::Stub> stub_;
+};
+
+TEST_F(ServerProcessTest, KillNineMidTrainingThenRestartResumes) {
+  ServerProcess first(data_dir_);
+  Connect(first.Start());
+  const std::string id = SubmitToy(300);
+  Watch(id, [](const pb::JobEvent& e) {
+    return e.has_checkpoint_saved() && e.checkpoint_saved().step() >= 100;
+  });
+  first.Kill(SIGKILL);
+
+  ServerProcess second(data_dir_);
+  Connect(second.Start());
+  const auto events = Watch(id);
+  ExpectResumedHistory(events, 300);
+  EXPECT_EQ(second.Kill(SIGTERM), 0);
+}
+
+TEST_F(ServerProcessTest, SigtermCheckpointsAndExitsCleanly) {
+  ServerProcess first(data_dir_);
+  Connect(first.Start());
+  const std::string id = SubmitToy(200);
+  Watch(id, [](const pb::JobEvent& e) {
+    return e.has_progress() && e.progress().step() >= 60;
+  });
+  const int status = first.Kill(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  ServerProcess second(data_dir_);
+  Connect(second.Start());
+  const auto events = Watch(id);
+  ExpectResumedHistory(events, 200);
+  // The shutdown checkpoint is off the 50-step grid: the step it stopped at.
+  int64_t restart_step = 0;
+  for (const auto& e : events)
+    if (e.has_state_change() && e.state_change().to() == pb::JOB_STATE_RESTARTING)
+      restart_step = e.state_change().step();
+  EXPECT_GE(restart_step, 60);
+}
+
+}  // namespace
+}  // namespace proxflow::server
