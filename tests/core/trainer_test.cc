@@ -183,7 +183,7 @@ TEST(Trainer, CheckpointRejectsForeignBytes) {
 TEST(Trainer, UnknownDeviceIsRejected) {
   auto options = ResolveTrainOptions(SmallConfig(1));
   ASSERT_TRUE(options.ok());
-  EXPECT_EQ(Trainer::Create(*options, {"tpu:0"}).status().code(),
+  EXPECT_EQ(Trainer::Create(*options, {"tpu:0", ""}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
