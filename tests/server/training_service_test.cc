@@ -390,3 +390,33 @@ TEST_F(TrainingServiceTest, ABacklogIsCoalescedUnlessFullHistoryIsAsked) {
 
 }  // namespace
 }  // namespace proxflow::server::testing
+
+namespace proxflow::server::testing {
+namespace {
+
+class HeartbeatTest : public ServerFixture {};
+
+TEST_F(HeartbeatTest, IdleStreamsGetHeartbeatsCarryingTheLastSequence) {
+  options_.heartbeat_interval = absl::Milliseconds(20);
+  StartServer();
+  backend_.HoldAt(3);
+  pb::Job job;
+  ASSERT_TRUE(Submit(ToyConfig(5), &job).ok());
+  int64_t last = 0;
+  const auto events = Watch(job.id(), 0, [&](const pb::JobEvent& e) {
+    if (!e.has_heartbeat()) last = e.sequence();
+    // Held at step 3: once step 2 is reported nothing else happens, so a
+    // heartbeat must come.
+    return e.has_heartbeat() && last > 0;
+  });
+  backend_.Release();
+  ASSERT_FALSE(events.empty());
+  const pb::JobEvent& beat = events.back();
+  ASSERT_TRUE(beat.has_heartbeat());
+  EXPECT_EQ(beat.sequence(), last);
+  EXPECT_EQ(beat.job_id(), job.id());
+  EXPECT_EQ(States(Watch(job.id())).back(), pb::JOB_STATE_SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace proxflow::server::testing
