@@ -33,6 +33,8 @@ class UploadReactor : public grpc::ServerReadReactor<pb::UploadDatasetRequest> {
   void OnReadDone(bool ok) override {
     absl::Status status = ok ? Consume() : Complete();
     if (!ok || !status.ok()) {
+      // Discard a failed upload's temp file before the client hears of it.
+      upload_.reset();
       Finish(ToGrpcStatus(status));
       return;
     }
