@@ -49,8 +49,8 @@ absl::StatusOr<DataFileInfo> FloatArrayShape(absl::string_view header,
   }
   const uint32_t version = LoadLe<uint32_t>(header.data() + 4);
   if (version != kFloatVersion)
-    return Bad(name, absl::StrCat("unsupported float32 array version ",
-                                  version, " (expected 1)"));
+    return Bad(name, absl::StrCat("unsupported float32 array version ", version,
+                                  " (expected 1)"));
   const int64_t rows = LoadLe<int64_t>(header.data() + 8);
   const int64_t cols = LoadLe<int64_t>(header.data() + 16);
   if (rows <= 0 || cols <= 0 || cols > 65536 ||
@@ -60,9 +60,10 @@ absl::StatusOr<DataFileInfo> FloatArrayShape(absl::string_view header,
   }
   const int64_t expected = kFloatArrayHeaderBytes + rows * cols * 4;
   if (file_size != expected) {
-    return Bad(name, absl::StrCat(file_size < expected ? "truncated" : "trailing bytes",
-                                  ": ", file_size, " bytes, the header implies ",
-                                  expected));
+    return Bad(
+        name,
+        absl::StrCat(file_size < expected ? "truncated" : "trailing bytes",
+                     ": ", file_size, " bytes, the header implies ", expected));
   }
   return DataFileInfo{DataFileFormat::kFloat32Array, rows, cols};
 }
@@ -74,7 +75,8 @@ absl::StatusOr<DataFileInfo> IdxShape(absl::string_view header,
                                       absl::string_view name) {
   const auto* p = reinterpret_cast<const unsigned char*>(header.data());
   if (header.size() < 4 || p[0] != 0 || p[1] != 0 || p[2] != 0x08) {
-    return Bad(name, "not an unsigned-byte IDX file (expected magic 0x000008NN)");
+    return Bad(name,
+               "not an unsigned-byte IDX file (expected magic 0x000008NN)");
   }
   const int ndims = p[3];
   if (ndims < 1 || header.size() < 4 + 4 * static_cast<size_t>(ndims)) {
@@ -100,9 +102,10 @@ absl::StatusOr<DataFileInfo> IdxShape(absl::string_view header,
     return Bad(name, "IDX payload larger than the 1 GiB limit");
   const int64_t expected = 4 + 4 * int64_t{ndims} + rows * dimension;
   if (file_size != expected) {
-    return Bad(name, absl::StrCat(file_size < expected ? "truncated" : "trailing bytes",
-                                  ": ", file_size, " bytes, the header implies ",
-                                  expected));
+    return Bad(
+        name,
+        absl::StrCat(file_size < expected ? "truncated" : "trailing bytes",
+                     ": ", file_size, " bytes, the header implies ", expected));
   }
   return DataFileInfo{DataFileFormat::kIdx, rows, dimension};
 }

@@ -5,7 +5,8 @@
 //    samples, the rest form one row; pixels are scaled to [0,1] on load.
 //  * float32 array ("PXFA"): a 24-byte header, then rows×cols little-endian
 //    IEEE-754 floats, row-major. Header: the 4 bytes "PXFA", uint32 version
-//    (1), int64 rows, int64 cols, all little-endian. Every value must be finite.
+//    (1), int64 rows, int64 cols, all little-endian. Every value must be
+//    finite.
 // Thread-safe (no shared state).
 #ifndef PROXFLOW_CORE_DATA_FILE_H_
 #define PROXFLOW_CORE_DATA_FILE_H_

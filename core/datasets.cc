@@ -199,14 +199,16 @@ absl::StatusOr<at::Tensor> LoadUploadedPool(const DatasetOptions& d,
     return absl::FailedPreconditionError(absl::StrCat(name, " has no file"));
   PROXFLOW_ASSIGN_OR_RETURN(DataRows rows, ReadDataFile(path, name));
   if (rows.dimension != d.dimension) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "training.dataset.dimension must equal the row length of ", name, " (",
-        rows.dimension, "), got ", d.dimension));
+    return absl::InvalidArgumentError(
+        absl::StrCat("training.dataset.dimension must equal the row length of ",
+                     name, " (", rows.dimension, "), got ", d.dimension));
   }
   if (rows.rows < min_rows) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, " has ", rows.rows, " rows; training.batch_size and "
-        "training.eval_batch_size need at least ", min_rows));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " has ", rows.rows,
+                     " rows; training.batch_size and "
+                     "training.eval_batch_size need at least ",
+                     min_rows));
   }
   return at::from_blob(rows.values.data(), {rows.rows, rows.dimension},
                        at::kFloat)

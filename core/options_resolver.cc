@@ -325,7 +325,6 @@ std::string DefaultModelName(const pb::TrainingConfig& c) {
   }
 }
 
-
 }  // namespace
 
 absl::StatusOr<TrainOptions> ResolveTrainOptions(

@@ -12,8 +12,8 @@ class CoreRun : public TrainingRun {
   explicit CoreRun(std::unique_ptr<core::Trainer> trainer)
       : trainer_(std::move(trainer)) {}
 
-  absl::StatusOr<core::RunResult> Run(const core::RunHooks& hooks,
-                                      const std::atomic<bool>* cancel) override {
+  absl::StatusOr<core::RunResult> Run(
+      const core::RunHooks& hooks, const std::atomic<bool>* cancel) override {
     return trainer_->Run(hooks, cancel);
   }
   absl::StatusOr<std::string> SerializeCheckpoint() const override {
@@ -38,8 +38,9 @@ class CoreBackend : public TrainingBackend {
   absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(
       absl::string_view checkpoint,
       const core::RuntimeOptions& runtime) override {
-    PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<core::Trainer> trainer,
-                              core::Trainer::FromCheckpoint(checkpoint, runtime));
+    PROXFLOW_ASSIGN_OR_RETURN(
+        std::unique_ptr<core::Trainer> trainer,
+        core::Trainer::FromCheckpoint(checkpoint, runtime));
     return std::make_unique<CoreRun>(std::move(trainer));
   }
 };

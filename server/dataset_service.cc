@@ -5,8 +5,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/base/status_macros.h"
 #include "server/status_conversion.h"
 #include "server/unary_call.h"
@@ -50,7 +50,8 @@ class UploadReactor : public grpc::ServerReadReactor<pb::UploadDatasetRequest> {
         return absl::InvalidArgumentError(
             "header: the first message of an upload must be the header");
       }
-      PROXFLOW_ASSIGN_OR_RETURN(upload_, store_->BeginUpload(request_.header()));
+      PROXFLOW_ASSIGN_OR_RETURN(upload_,
+                                store_->BeginUpload(request_.header()));
       return absl::OkStatus();
     }
     if (request_.has_header()) {
@@ -98,16 +99,17 @@ grpc::ServerUnaryReactor* DatasetServiceImpl::ListDatasets(
     if (!request->page_token().empty()) {
       if (absl::WebSafeBase64Unescape(request->page_token(), &raw)) after = raw;
       if (!absl::ConsumePrefix(&after, kTokenPrefix)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "page_token is not a token from ListDatasets, got \"",
-            request->page_token().substr(0, 64), "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat("page_token is not a token from ListDatasets, got \"",
+                         request->page_token().substr(0, 64), "\""));
       }
     }
     const int limit =
         request->page_size() == 0 ? kDefaultPageSize : request->page_size();
     PROXFLOW_ASSIGN_OR_RETURN(DatasetStore::Page page,
                               store_->List(after, limit));
-    for (pb::Dataset& d : page.datasets) *response->add_datasets() = std::move(d);
+    for (pb::Dataset& d : page.datasets)
+      *response->add_datasets() = std::move(d);
     if (!page.next_after.empty()) {
       response->set_next_page_token(absl::WebSafeBase64Escape(
           absl::StrCat(kTokenPrefix, page.next_after)));
@@ -129,8 +131,9 @@ grpc::ServerUnaryReactor* DatasetServiceImpl::DeleteDataset(
     grpc::CallbackServerContext* context,
     const pb::DeleteDatasetRequest* request,
     pb::DeleteDatasetResponse* /*response*/) {
-  return Respond(context,
-                 [&]() -> absl::Status { return store_->Delete(request->name()); });
+  return Respond(context, [&]() -> absl::Status {
+    return store_->Delete(request->name());
+  });
 }
 
 }  // namespace proxflow::server

@@ -10,8 +10,8 @@ void EventHub::Subscription::Fire(bool heartbeat) {
   if (active_) callback_(heartbeat);
 }
 
-std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(
-    std::string job_id, Callback callback) {
+std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(std::string job_id,
+                                                            Callback callback) {
   auto sub = std::make_shared<Subscription>(job_id, std::move(callback));
   absl::MutexLock lock(&mu_);
   by_job_[job_id].push_back(sub);

@@ -38,8 +38,7 @@ class EventHub {
     const Callback callback_;
   };
 
-  std::shared_ptr<Subscription> Subscribe(std::string job_id,
-                                          Callback callback)
+  std::shared_ptr<Subscription> Subscribe(std::string job_id, Callback callback)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Waits for a callback in progress on another thread, then drops it.
   void Unsubscribe(const std::shared_ptr<Subscription>& subscription)

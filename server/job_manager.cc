@@ -7,8 +7,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/base/file_util.h"
 #include "core/base/resource_name.h"
 #include "core/base/sha256.h"
@@ -166,7 +166,8 @@ absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
   if (d->rows() < need) {
     return absl::InvalidArgumentError(absl::StrCat(
         "training.batch_size and training.eval_batch_size must be <= the rows "
-        "of dataset ", Quote(d->name()), " (", d->rows(), "), got ", need));
+        "of dataset ",
+        Quote(d->name()), " (", d->rows(), "), got ", need));
   }
   return absl::OkStatus();
 }
@@ -189,17 +190,18 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   job.mutable_progress()->set_max_step(options.iterations);
   if (request.validate_only()) return SubmitResult{std::move(job), false};
 
-  const std::string body_sha256 = Sha256Hex(request.config().SerializeAsString());
+  const std::string body_sha256 =
+      Sha256Hex(request.config().SerializeAsString());
   absl::MutexLock lock(&mu_);
   if (!request.request_id().empty()) {
     PROXFLOW_ASSIGN_OR_RETURN(auto match,
                               store_->FindByRequestId(request.request_id()));
     if (match) {
       if (match->body_sha256 != body_sha256) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "request_id ", Quote(request.request_id()),
-            " was already used by job ", match->job.id(),
-            " with a different config"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("request_id ", Quote(request.request_id()),
+                         " was already used by job ", match->job.id(),
+                         " with a different config"));
       }
       return SubmitResult{std::move(match->job), false};
     }
@@ -225,12 +227,12 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   change->set_to(pb::JOB_STATE_QUEUED);
   change->set_attempt(1);
   change->set_reason("submitted");
-  PROXFLOW_RETURN_IF_ERROR(store_->Insert(
-      job, body_sha256,
-      options.dataset.kind == core::DatasetKind::kUploaded
-          ? options.dataset.uploaded_name
-          : "",
-      {event}));
+  PROXFLOW_RETURN_IF_ERROR(
+      store_->Insert(job, body_sha256,
+                     options.dataset.kind == core::DatasetKind::kUploaded
+                         ? options.dataset.uploaded_name
+                         : "",
+                     {event}));
   auto active = std::make_unique<ActiveJob>();
   active->job = job;
   active_[job.id()] = std::move(active);
@@ -247,22 +249,26 @@ absl::StatusOr<pb::Job> JobManager::Get(const std::string& job_id) {
 absl::StatusOr<pb::ListJobsResponse> JobManager::List(
     const pb::ListJobsRequest& request) {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be in [0, ", kMaxPageSize, "], got ",
-                     request.page_size()));
+    return absl::InvalidArgumentError(absl::StrCat("page_size must be in [0, ",
+                                                   kMaxPageSize, "], got ",
+                                                   request.page_size()));
   }
   std::vector<pb::JobState> states;
   for (int i = 0; i < request.states_size(); ++i) {
     const int s = request.states(i);
     if (!pb::JobState_IsValid(s) || s == pb::JOB_STATE_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "states[", i, "] must be a JobState other than "
-          "JOB_STATE_UNSPECIFIED, got ", s));
+      return absl::InvalidArgumentError(
+          absl::StrCat("states[", i,
+                       "] must be a JobState other than "
+                       "JOB_STATE_UNSPECIFIED, got ",
+                       s));
     }
     states.push_back(static_cast<pb::JobState>(s));
   }
-  PROXFLOW_ASSIGN_OR_RETURN(int64_t after, DecodePageToken(request.page_token()));
-  const int limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  PROXFLOW_ASSIGN_OR_RETURN(int64_t after,
+                            DecodePageToken(request.page_token()));
+  const int limit =
+      request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   PROXFLOW_ASSIGN_OR_RETURN(JobStore::Page page,
                             store_->List(after, limit, states));
   pb::ListJobsResponse response;

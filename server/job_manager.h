@@ -35,14 +35,14 @@
 namespace proxflow::server {
 
 struct JobManagerOptions {
-  std::string data_dir;          // checkpoints go to <data_dir>/checkpoints
-  int max_concurrent_jobs = 1;   // worker threads, >= 1
-  int queue_limit = 64;          // QUEUED jobs at most, >= 1
+  std::string data_dir;         // checkpoints go to <data_dir>/checkpoints
+  int max_concurrent_jobs = 1;  // worker threads, >= 1
+  int queue_limit = 64;         // QUEUED jobs at most, >= 1
   std::vector<std::string> devices = {"cpu"};  // leased least-loaded first
   absl::Duration heartbeat_interval = absl::Seconds(10);
   // Progress events at most this often (the last step is always reported).
   absl::Duration progress_min_interval = absl::Milliseconds(200);
-  int keep_checkpoints = 3;      // newest checkpoint files kept per job, >= 2
+  int keep_checkpoints = 3;  // newest checkpoint files kept per job, >= 2
 };
 
 class JobManager {
@@ -66,8 +66,8 @@ class JobManager {
   // an uploaded dataset's shape, and queues a job unless validate_only.
   // Idempotent by request_id. RESOURCE_EXHAUSTED when the queue is full;
   // UNAVAILABLE after Shutdown() began.
-  absl::StatusOr<SubmitResult> Submit(const proxflow::v1::SubmitJobRequest& request)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<SubmitResult> Submit(
+      const proxflow::v1::SubmitJobRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // NOT_FOUND for unknown ids.
   absl::StatusOr<proxflow::v1::Job> Get(const std::string& job_id);

@@ -24,8 +24,10 @@ using google::protobuf::util::TimeUtil;
 class ProgressTracker {
  public:
   ProgressTracker(int64_t start_step, int64_t max_step, int batch_size)
-      : max_step_(max_step), batch_size_(batch_size),
-        window_step_(start_step), window_start_(absl::Now()) {}
+      : max_step_(max_step),
+        batch_size_(batch_size),
+        window_step_(start_step),
+        window_start_(absl::Now()) {}
 
   // Whether a report for `step` is due (the last step always is).
   bool Due(int64_t step, absl::Duration min_interval) const {
@@ -114,17 +116,19 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
   }
   if (job.checkpoint_step() == step && step > 0) return absl::OkStatus();
   PROXFLOW_ASSIGN_OR_RETURN(std::string bytes, run.SerializeCheckpoint());
-  const std::string file = absl::StrFormat(
-      "checkpoints/%s/step-%09d-attempt-%d.ckpt", job.id(), step, job.attempt());
+  const std::string file =
+      absl::StrFormat("checkpoints/%s/step-%09d-attempt-%d.ckpt", job.id(),
+                      step, job.attempt());
   const fs::path path = fs::path(options_.data_dir) / file;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat(
-        "cannot create the checkpoint directory: ", ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot create the checkpoint directory: ", ec.message()));
   }
   PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(path.string(), bytes));
-  CheckpointRecord record{job.id(), step, job.attempt(), file,
+  CheckpointRecord record{job.id(),         step,
+                          job.attempt(),    file,
                           Sha256Hex(bytes), static_cast<int64_t>(bytes.size())};
   job.set_checkpoint_step(step);
   pb::JobEvent event;
@@ -132,7 +136,8 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
   saved->set_step(step);
   saved->set_size_bytes(record.size_bytes);
   saved->set_sha256(record.sha256);
-  PROXFLOW_RETURN_IF_ERROR(Commit(active, std::move(job), std::move(event), &record));
+  PROXFLOW_RETURN_IF_ERROR(
+      Commit(active, std::move(job), std::move(event), &record));
 
   // Retention: the newest keep_checkpoints files; the rest go, row first so a
   // crash in between never leaves a record without its file.
@@ -176,8 +181,9 @@ void JobManager::RunJob(ActiveJob& active) {
   absl::StatusOr<std::unique_ptr<TrainingRun>> run;
   std::string checkpoint;
   absl::StatusOr<int64_t> resume_step =
-      job.checkpoint_step() > 0 ? NewestVerifiedCheckpoint(job.id(), &checkpoint)
-                                : absl::StatusOr<int64_t>(0);
+      job.checkpoint_step() > 0
+          ? NewestVerifiedCheckpoint(job.id(), &checkpoint)
+          : absl::StatusOr<int64_t>(0);
   if (!resume_step.ok()) return fail(resume_step.status().message());
   run = *resume_step > 0 ? backend_->Resume(checkpoint, runtime)
                          : backend_->Start(*options, runtime);
@@ -188,8 +194,9 @@ void JobManager::RunJob(ActiveJob& active) {
   const int64_t start_step = r.iteration();
   const std::string device = r.device();
   if (!Transition(active, pb::JOB_STATE_RUNNING,
-                  start_step > 0 ? absl::StrCat("resumed from step ", start_step)
-                                 : "started",
+                  start_step > 0
+                      ? absl::StrCat("resumed from step ", start_step)
+                      : "started",
                   [&](pb::Job& j) {
                     j.set_device(device);
                     j.mutable_progress()->set_step(start_step);
@@ -265,12 +272,10 @@ void JobManager::RunJob(ActiveJob& active) {
           .IgnoreError();
       return;
     case core::RunOutcome::kDiverged:
-      Transition(active, pb::JOB_STATE_FAILED, result->reason,
-                 [&](pb::Job& j) {
-                   ended(result->iteration)(j);
-                   j.set_failure_reason(result->reason);
-                 })
-          .IgnoreError();
+      Transition(active, pb::JOB_STATE_FAILED, result->reason, [&](pb::Job& j) {
+        ended(result->iteration)(j);
+        j.set_failure_reason(result->reason);
+      }).IgnoreError();
       return;
   }
 }

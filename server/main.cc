@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("--max_concurrent_jobs must be >= 1, got ",
                              options.max_concurrent_jobs));
   if (options.queue_limit < 1)
-    return Fail(absl::StrCat("--queue_limit must be >= 1, got ",
-                             options.queue_limit));
+    return Fail(
+        absl::StrCat("--queue_limit must be >= 1, got ", options.queue_limit));
   if (options.heartbeat_interval <= absl::ZeroDuration())
     return Fail("--heartbeat_interval must be > 0");
   if (options.max_dataset_bytes < 1)

@@ -1,13 +1,12 @@
 #include "server/server.h"
 
 #include <fcntl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
@@ -66,9 +65,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   jm.heartbeat_interval = options.heartbeat_interval;
   jm.progress_min_interval = options.progress_min_interval;
   PROXFLOW_ASSIGN_OR_RETURN(
-      server->jobs_,
-      JobManager::Create(jm, server->job_store_.get(),
-                         server->dataset_store_.get(), backend));
+      server->jobs_, JobManager::Create(jm, server->job_store_.get(),
+                                        server->dataset_store_.get(), backend));
   server->training_service_ =
       std::make_unique<TrainingServiceImpl>(server->jobs_.get());
   server->dataset_service_ =

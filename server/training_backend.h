@@ -36,7 +36,8 @@ class TrainingBackend {
   virtual ~TrainingBackend() = default;
   // A fresh run of `options`.
   virtual absl::StatusOr<std::unique_ptr<TrainingRun>> Start(
-      const core::TrainOptions& options, const core::RuntimeOptions& runtime) = 0;
+      const core::TrainOptions& options,
+      const core::RuntimeOptions& runtime) = 0;
   // A run restored from checkpoint bytes; INVALID_ARGUMENT when they are not a
   // checkpoint.
   virtual absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(

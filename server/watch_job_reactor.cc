@@ -44,10 +44,10 @@ WatchJobReactor* WatchJobReactor::Start(JobManager* manager,
                           request.full_history());
   if (request.after_sequence() < 0) {
     absl::MutexLock lock(&reactor->mu_);
-    reactor->FinishLocked(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("after_sequence must be >= 0, got ",
-                     request.after_sequence())));
+    reactor->FinishLocked(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("after_sequence must be >= 0, got ",
+                                  request.after_sequence())));
     return reactor;
   }
   {

@@ -5,8 +5,8 @@
 // last event was written. At most one write is in flight and events are read
 // from the store in batches of 64, so a slow client costs bounded memory; a
 // client a full batch behind gets consecutive progress events collapsed into
-// the newest one (unless it asked for full_history). Heartbeats go out when nothing else is pending.
-// Owned by gRPC: deletes itself in OnDone().
+// the newest one (unless it asked for full_history). Heartbeats go out when
+// nothing else is pending. Owned by gRPC: deletes itself in OnDone().
 #ifndef PROXFLOW_SERVER_WATCH_JOB_REACTOR_H_
 #define PROXFLOW_SERVER_WATCH_JOB_REACTOR_H_
 

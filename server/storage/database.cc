@@ -33,17 +33,17 @@ Statement& Statement::Bind(int index, int64_t value) {
 
 Statement& Statement::Bind(int index, absl::string_view text) {
   // An empty view may have a null data(), which SQLite would bind as NULL.
-  const int rc = sqlite3_bind_text(stmt_, index, text.empty() ? "" : text.data(),
-                                   static_cast<int>(text.size()),
-                                   SQLITE_TRANSIENT);
+  const int rc =
+      sqlite3_bind_text(stmt_, index, text.empty() ? "" : text.data(),
+                        static_cast<int>(text.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
 
 Statement& Statement::BindBlob(int index, absl::string_view bytes) {
-  const int rc = sqlite3_bind_blob(stmt_, index, bytes.data(),
-                                   static_cast<int>(bytes.size()),
-                                   SQLITE_TRANSIENT);
+  const int rc =
+      sqlite3_bind_blob(stmt_, index, bytes.data(),
+                        static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -55,8 +55,8 @@ Statement& Statement::BindNull(int index) {
 }
 
 absl::Status Statement::Error(absl::string_view what) const {
-  return SqliteError(db_, absl::StrCat(what, " of \"", sqlite3_sql(stmt_),
-                                       "\""));
+  return SqliteError(db_,
+                     absl::StrCat(what, " of \"", sqlite3_sql(stmt_), "\""));
 }
 
 absl::StatusOr<bool> Statement::Step() {
@@ -111,8 +111,8 @@ absl::Status Connection::Exec(absl::string_view sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &message) !=
       SQLITE_OK) {
-    absl::Status status = absl::InternalError(absl::StrCat(
-        "database: ", message == nullptr ? "error" : message));
+    absl::Status status = absl::InternalError(
+        absl::StrCat("database: ", message == nullptr ? "error" : message));
     sqlite3_free(message);
     return status;
   }
@@ -130,9 +130,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
       nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status status = absl::InternalError(absl::StrCat(
-        "cannot open database ", path, ": ",
-        db == nullptr ? "out of memory" : sqlite3_errmsg(db)));
+    absl::Status status = absl::InternalError(
+        absl::StrCat("cannot open database ", path, ": ",
+                     db == nullptr ? "out of memory" : sqlite3_errmsg(db)));
     sqlite3_close(db);
     return status;
   }
@@ -147,9 +147,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     status = database->Write([&](Connection& c) { return c.Exec(schema); });
   }
   if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot initialise database ", path, ": ",
-                     status.message()));
+    return absl::InternalError(absl::StrCat("cannot initialise database ", path,
+                                            ": ", status.message()));
   }
   return database;
 }

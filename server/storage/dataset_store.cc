@@ -84,7 +84,9 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
  public:
   FileUpload(DatasetStore* store, pb::UploadDatasetHeader header,
              std::string temp, int fd)
-      : store_(store), header_(std::move(header)), temp_(std::move(temp)),
+      : store_(store),
+        header_(std::move(header)),
+        temp_(std::move(temp)),
         fd_(fd) {}
 
   ~FileUpload() override {
@@ -96,7 +98,8 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
   }
 
   absl::Status Append(absl::string_view chunk) override {
-    if (chunk.empty() || static_cast<int64_t>(chunk.size()) > kMaxUploadChunkBytes) {
+    if (chunk.empty() ||
+        static_cast<int64_t>(chunk.size()) > kMaxUploadChunkBytes) {
       return Invalid("chunk", "must be 1..1048576 bytes",
                      absl::StrCat(chunk.size(), " bytes"));
     }
@@ -124,10 +127,10 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
     }
     const std::string digest = sha_.HexDigest();
     if (digest != header_.sha256()) {
-      return Invalid("header.sha256",
-                     absl::StrCat("does not match the received bytes (", digest,
-                                  ")"),
-                     header_.sha256());
+      return Invalid(
+          "header.sha256",
+          absl::StrCat("does not match the received bytes (", digest, ")"),
+          header_.sha256());
     }
     if (::fsync(fd_) != 0) return Errno("fsync of an upload");
     ::close(fd_);
@@ -138,8 +141,8 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
             : core::DataFileFormat::kFloat32Array;
     PROXFLOW_ASSIGN_OR_RETURN(
         core::DataFileInfo info,
-        core::InspectDataFile(temp_, format,
-                              absl::StrCat("dataset \"", header_.name(), "\"")));
+        core::InspectDataFile(
+            temp_, format, absl::StrCat("dataset \"", header_.name(), "\"")));
     pb::Dataset d;
     d.set_name(header_.name());
     d.set_format(header_.format());
@@ -148,7 +151,8 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
     d.set_rows(info.rows);
     d.set_dimension(info.dimension);
     d.set_description(header_.description());
-    *d.mutable_create_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    *d.mutable_create_time() =
+        google::protobuf::util::TimeUtil::GetCurrentTime();
     const std::string file =
         absl::StrCat(header_.name(), ".", digest.substr(0, 16), ".data");
     std::error_code ec;
@@ -181,8 +185,8 @@ absl::StatusOr<std::unique_ptr<DatasetStore>> DatasetStore::Create(
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat("cannot create ", dir.string(),
-                                            ": ", ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   }
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (absl::StartsWith(entry.path().filename().string(), kTempPrefix))
@@ -201,8 +205,8 @@ absl::StatusOr<std::unique_ptr<DatasetStore::Upload>> DatasetStore::BeginUpload(
   }
   const std::string temp =
       (fs::path(dir_) / absl::StrCat(kTempPrefix, RandomHex(8))).string();
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("creating an upload file");
   return std::unique_ptr<Upload>(new FileUpload(this, header, temp, fd));
 }
@@ -299,9 +303,9 @@ absl::Status DatasetStore::Delete(absl::string_view name) {
     PROXFLOW_ASSIGN_OR_RETURN(
         Statement busy,
         c.Prepare(absl::StrCat("SELECT id FROM jobs WHERE dataset = ? AND "
-                               "state IN (", pb::JOB_STATE_QUEUED, ",",
-                               pb::JOB_STATE_RUNNING, ",",
-                               pb::JOB_STATE_CANCELLING, ",",
+                               "state IN (",
+                               pb::JOB_STATE_QUEUED, ",", pb::JOB_STATE_RUNNING,
+                               ",", pb::JOB_STATE_CANCELLING, ",",
                                pb::JOB_STATE_RESTARTING, ") LIMIT 1")));
     PROXFLOW_ASSIGN_OR_RETURN(bool used, busy.Bind(1, name).Step());
     if (used) {

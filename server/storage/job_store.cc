@@ -18,8 +18,8 @@ absl::StatusOr<Message> ParseStored(const std::string& bytes,
                                     absl::string_view what) {
   Message m;
   if (!m.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("database: stored ", what,
-                                            " does not parse"));
+    return absl::DataLossError(
+        absl::StrCat("database: stored ", what, " does not parse"));
   }
   return m;
 }
@@ -47,8 +47,8 @@ absl::StatusOr<std::vector<pb::Job>> CollectJobs(
   while (true) {
     PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    PROXFLOW_ASSIGN_OR_RETURN(pb::Job job,
-                              ParseStored<pb::Job>(s.ColumnBlob(column), "job"));
+    PROXFLOW_ASSIGN_OR_RETURN(
+        pb::Job job, ParseStored<pb::Job>(s.ColumnBlob(column), "job"));
     jobs.push_back(std::move(job));
     if (seqs != nullptr) seqs->push_back(s.ColumnInt64(0));
   }
@@ -59,17 +59,15 @@ absl::StatusOr<std::vector<pb::Job>> CollectJobs(
 
 bool IsActiveState(pb::JobState state) {
   return state == pb::JOB_STATE_QUEUED || state == pb::JOB_STATE_RUNNING ||
-         state == pb::JOB_STATE_CANCELLING ||
-         state == pb::JOB_STATE_RESTARTING;
+         state == pb::JOB_STATE_CANCELLING || state == pb::JOB_STATE_RESTARTING;
 }
 
 bool IsTerminalState(pb::JobState state) {
-  return state == pb::JOB_STATE_CANCELLED ||
-         state == pb::JOB_STATE_SUCCEEDED || state == pb::JOB_STATE_FAILED;
+  return state == pb::JOB_STATE_CANCELLED || state == pb::JOB_STATE_SUCCEEDED ||
+         state == pb::JOB_STATE_FAILED;
 }
 
-absl::Status JobStore::Insert(const pb::Job& job,
-                              absl::string_view body_sha256,
+absl::Status JobStore::Insert(const pb::Job& job, absl::string_view body_sha256,
                               absl::string_view dataset,
                               const std::vector<pb::JobEvent>& events) {
   return db_->Write([&](Connection& c) -> absl::Status {
@@ -88,9 +86,9 @@ absl::Status JobStore::Insert(const pb::Job& job,
           Statement q, c.Prepare("SELECT id FROM jobs WHERE request_id = ?"));
       PROXFLOW_ASSIGN_OR_RETURN(bool taken, q.Bind(1, job.request_id()).Step());
       if (taken) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "request_id \"", job.request_id(), "\" is already used by job ",
-            q.ColumnText(0)));
+        return absl::AlreadyExistsError(
+            absl::StrCat("request_id \"", job.request_id(),
+                         "\" is already used by job ", q.ColumnText(0)));
       }
     }
     PROXFLOW_ASSIGN_OR_RETURN(
@@ -111,7 +109,8 @@ absl::Status JobStore::Update(const pb::Job& job,
                               const CheckpointRecord* checkpoint) {
   return db_->Write([&](Connection& c) -> absl::Status {
     PROXFLOW_ASSIGN_OR_RETURN(
-        Statement s, c.Prepare("UPDATE jobs SET state = ?, job = ? WHERE id = ?"));
+        Statement s,
+        c.Prepare("UPDATE jobs SET state = ?, job = ? WHERE id = ?"));
     PROXFLOW_RETURN_IF_ERROR(s.Bind(1, int64_t{job.state()})
                                  .BindBlob(2, job.SerializeAsString())
                                  .Bind(3, job.id())

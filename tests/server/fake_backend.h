@@ -59,9 +59,11 @@ class FakeBackend : public TrainingBackend {
   class FakeRun : public TrainingRun {
    public:
     FakeRun(FakeBackend* backend, core::TrainOptions options,
-        core::RuntimeOptions runtime, int64_t start)
-        : backend_(backend), options_(std::move(options)),
-          runtime_(std::move(runtime)), iteration_(start) {
+            core::RuntimeOptions runtime, int64_t start)
+        : backend_(backend),
+          options_(std::move(options)),
+          runtime_(std::move(runtime)),
+          iteration_(start) {
       absl::MutexLock lock(&backend_->mu_);
       backend_->last_options_ = options_;
     }
@@ -135,8 +137,8 @@ inline absl::StatusOr<core::RunResult> FakeBackend::FakeRun::Run(
     if (diverged) {
       result.outcome = core::RunOutcome::kDiverged;
       result.iteration = it;
-      result.reason = absl::StrCat("diverged at iteration ", it,
-                                   ": critic_loss is nan");
+      result.reason =
+          absl::StrCat("diverged at iteration ", it, ": critic_loss is nan");
       return result;
     }
     if (hooks.on_log && (it % o.log_interval == 0 || it == o.iterations))

@@ -29,36 +29,59 @@ std::vector<Case> Cases() {
       {"eval_interval", [](C& c) { c.set_eval_interval(-1); }},
       {"eval_batch_size", [](C& c) { c.set_eval_batch_size(0); }},
       {"checkpoint_interval", [](C& c) { c.set_checkpoint_interval(-1); }},
-      {"dataset.kind", [](C& c) { c.mutable_dataset()->set_kind(static_cast<pb::DatasetKind>(99)); }},
-      {"dataset.toy", [](C& c) { c.mutable_dataset()->set_toy(static_cast<pb::ToyShape>(42)); }},
-      {"dataset.dimension", [](C& c) { c.mutable_dataset()->set_dimension(1); }},
-      {"dataset.pool_size", [](C& c) { c.mutable_dataset()->set_pool_size(10); }},
-      {"dataset.mnist_dir", [](C& c) {
+      {"dataset.kind",
+       [](C& c) {
+         c.mutable_dataset()->set_kind(static_cast<pb::DatasetKind>(99));
+       }},
+      {"dataset.toy",
+       [](C& c) {
+         c.mutable_dataset()->set_toy(static_cast<pb::ToyShape>(42));
+       }},
+      {"dataset.dimension",
+       [](C& c) { c.mutable_dataset()->set_dimension(1); }},
+      {"dataset.pool_size",
+       [](C& c) { c.mutable_dataset()->set_pool_size(10); }},
+      {"dataset.mnist_dir",
+       [](C& c) {
          c.mutable_dataset()->set_kind(pb::DATASET_KIND_MNIST);
          c.mutable_dataset()->set_dimension(784);
        }},
-      {"dataset.uploaded_name", [](C& c) {
+      {"dataset.uploaded_name",
+       [](C& c) {
          c.mutable_dataset()->set_kind(pb::DATASET_KIND_UPLOADED);
          c.mutable_dataset()->set_uploaded_name("../etc/passwd");
        }},
-      {"dataset.uploaded_name", [](C& c) {
+      {"dataset.uploaded_name",
+       [](C& c) {
          c.mutable_dataset()->set_kind(pb::DATASET_KIND_UPLOADED);
          c.mutable_dataset()->set_uploaded_name("never-uploaded");
        }},
-      {"source.kind", [](C& c) { c.mutable_source()->set_kind(static_cast<pb::SourceKind>(7)); }},
-      {"source.high", [](C& c) {
+      {"source.kind",
+       [](C& c) {
+         c.mutable_source()->set_kind(static_cast<pb::SourceKind>(7));
+       }},
+      {"source.high",
+       [](C& c) {
          c.mutable_source()->set_kind(pb::SOURCE_KIND_UNIFORM);
          c.mutable_source()->set_low(1);
          c.mutable_source()->set_high(0);
        }},
-      {"generator.network.depth", [](C& c) { c.mutable_generator()->mutable_network()->set_depth(0); }},
-      {"generator.network.width", [](C& c) { c.mutable_generator()->mutable_network()->set_width(-1); }},
-      {"generator.learning_rate", [](C& c) { c.mutable_generator()->set_learning_rate(0); }},
-      {"critic.lipschitz_constant", [](C& c) { c.mutable_critic()->set_lipschitz_constant(-1); }},
-      {"critic.penalty_weight", [](C& c) { c.mutable_critic()->set_penalty_weight(-0.1); }},
-      {"critic.steps_per_iteration", [](C& c) { c.mutable_critic()->set_steps_per_iteration(0); }},
-      {"critic.learning_rate", [](C& c) { c.mutable_critic()->set_learning_rate(2); }},
-      {"critic.alpha", [](C& c) {
+      {"generator.network.depth",
+       [](C& c) { c.mutable_generator()->mutable_network()->set_depth(0); }},
+      {"generator.network.width",
+       [](C& c) { c.mutable_generator()->mutable_network()->set_width(-1); }},
+      {"generator.learning_rate",
+       [](C& c) { c.mutable_generator()->set_learning_rate(0); }},
+      {"critic.lipschitz_constant",
+       [](C& c) { c.mutable_critic()->set_lipschitz_constant(-1); }},
+      {"critic.penalty_weight",
+       [](C& c) { c.mutable_critic()->set_penalty_weight(-0.1); }},
+      {"critic.steps_per_iteration",
+       [](C& c) { c.mutable_critic()->set_steps_per_iteration(0); }},
+      {"critic.learning_rate",
+       [](C& c) { c.mutable_critic()->set_learning_rate(2); }},
+      {"critic.alpha",
+       [](C& c) {
          c.mutable_critic()->set_divergence(pb::DIVERGENCE_ALPHA);
          c.mutable_critic()->set_alpha(0.5);
        }},
@@ -66,7 +89,10 @@ std::vector<Case> Cases() {
       {"flow.dt", [](C& c) { c.mutable_flow()->set_dt(0.3); }},
       {"flow.lambda", [](C& c) { c.mutable_flow()->set_lambda(-1); }},
       {"flow.hjb_weight", [](C& c) { c.mutable_flow()->set_hjb_weight(-1); }},
-      {"flow.loss_case", [](C& c) { c.mutable_flow()->set_loss_case(static_cast<pb::LossCase>(9)); }},
+      {"flow.loss_case",
+       [](C& c) {
+         c.mutable_flow()->set_loss_case(static_cast<pb::LossCase>(9));
+       }},
       {"optimizer.beta1", [](C& c) { c.mutable_optimizer()->set_beta1(1); }},
       {"optimizer.beta2", [](C& c) { c.mutable_optimizer()->set_beta2(-0.5); }},
   };

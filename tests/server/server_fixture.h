@@ -130,7 +130,8 @@ class ServerFixture : public ::testing::Test {
 };
 
 // The states of the state-change events, in order.
-inline std::vector<pb::JobState> States(const std::vector<pb::JobEvent>& events) {
+inline std::vector<pb::JobState> States(
+    const std::vector<pb::JobEvent>& events) {
   std::vector<pb::JobState> out;
   for (const auto& e : events)
     if (e.has_state_change()) out.push_back(e.state_change().to());

@@ -1,6 +1,7 @@
 // proxflow-server as a real process (LibTorch backend): kill -9 mid-training
 // and restart, SIGTERM and restart. The binary comes from PROXFLOW_SERVER_BIN.
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <numeric>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,7 +33,8 @@ std::chrono::system_clock::time_point Deadline(int seconds) {
 // (that is, once storage is open and recovery is done).
 class ServerProcess {
  public:
-  explicit ServerProcess(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+  explicit ServerProcess(std::string data_dir)
+      : data_dir_(std::move(data_dir)) {}
   ~ServerProcess() {
     if (pid_ > 0) Kill(SIGKILL);
   }
@@ -62,7 +62,8 @@ class ServerProcess {
       const auto at = s.find("serving on port ");
       if (at == std::string::npos) continue;
       int port = 0;
-      const std::string digits = s.substr(at + 16, s.find(' ', at + 16) - at - 16);
+      const std::string digits =
+          s.substr(at + 16, s.find(' ', at + 16) - at - 16);
       if (absl::SimpleAtoi(digits, &port)) return port;
     }
     return 0;
@@ -170,10 +171,10 @@ class ServerProcessTest : public ::testing::Test {
       if (e.has_progress() && resumed_from >= 0 && first_progress_after < 0)
         first_progress_after = e.progress().step();
     }
-    EXPECT_THAT(states, ElementsAre(pb::JOB_STATE_QUEUED, pb::JOB_STATE_RUNNING,
-                                    pb::JOB_STATE_RESTARTING,
-                                    pb::JOB_STATE_RUNNING,
-                                    pb::JOB_STATE_SUCCEEDED));
+    EXPECT_THAT(states,
+                ElementsAre(pb::JOB_STATE_QUEUED, pb::JOB_STATE_RUNNING,
+                            pb::JOB_STATE_RESTARTING, pb::JOB_STATE_RUNNING,
+                            pb::JOB_STATE_SUCCEEDED));
     EXPECT_GT(resumed_from, 0);
     // Training continued from the checkpoint, not from zero.
     EXPECT_GT(first_progress_after, resumed_from);
@@ -220,7 +221,8 @@ TEST_F(ServerProcessTest, SigtermCheckpointsAndExitsCleanly) {
   // The shutdown checkpoint is off the 50-step grid: the step it stopped at.
   int64_t restart_step = 0;
   for (const auto& e : events)
-    if (e.has_state_change() && e.state_change().to() == pb::JOB_STATE_RESTARTING)
+    if (e.has_state_change() &&
+        e.state_change().to() == pb::JOB_STATE_RESTARTING)
       restart_step = e.state_change().step();
   EXPECT_GE(restart_step, 60);
 }

@@ -5,19 +5,18 @@
 #include <string>
 #include <vector>
 
-#include "grpc/health/v1/health.grpc.pb.h"
-
 #include "core/base/file_util.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_fixture.h"
 
 namespace proxflow::server::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class TrainingServiceTest : public ServerFixture {
@@ -56,7 +55,8 @@ TEST_F(TrainingServiceTest, SubmitAndWatchToSucceeded) {
   std::vector<int64_t> checkpoints;
   int64_t last_progress = 0;
   for (const auto& e : replay) {
-    if (e.has_checkpoint_saved()) checkpoints.push_back(e.checkpoint_saved().step());
+    if (e.has_checkpoint_saved())
+      checkpoints.push_back(e.checkpoint_saved().step());
     if (e.has_progress()) {
       EXPECT_GT(e.progress().step(), last_progress);
       last_progress = e.progress().step();
@@ -165,7 +165,8 @@ TEST_F(TrainingServiceTest, DivergenceFailsTheJobWithTheIteration) {
   const auto events = Watch(job.id());
   EXPECT_EQ(States(events).back(), pb::JOB_STATE_FAILED);
   const pb::Job done = GetJob(job.id());
-  EXPECT_EQ(done.failure_reason(), "diverged at iteration 4: critic_loss is nan");
+  EXPECT_EQ(done.failure_reason(),
+            "diverged at iteration 4: critic_loss is nan");
   EXPECT_EQ(done.progress().step(), 4);
   // The server is still serving.
   backend_.DivergeAt(0);
@@ -215,7 +216,8 @@ TEST_F(TrainingServiceTest, ListPaginatesAndFilters) {
 
   for (const auto& [size, token_value, field] :
        std::vector<std::tuple<int, std::string, std::string>>{
-           {-1, "", "page_size"}, {1001, "", "page_size"},
+           {-1, "", "page_size"},
+           {1001, "", "page_size"},
            {10, "garbage", "page_token"}}) {
     grpc::ClientContext c;
     pb::ListJobsRequest r;
@@ -271,7 +273,8 @@ TEST_F(QueueLimitTest, FullQueueIsResourceExhausted) {
   ASSERT_TRUE(Submit(ToyConfig(), &running).ok());
   // Wait until the worker took it off the queue.
   Watch(running.id(), 0, [](const pb::JobEvent& e) {
-    return e.has_state_change() && e.state_change().to() == pb::JOB_STATE_RUNNING;
+    return e.has_state_change() &&
+           e.state_change().to() == pb::JOB_STATE_RUNNING;
   });
   ASSERT_TRUE(Submit(ToyConfig(), nullptr).ok());
   pb::Job second;

@@ -93,8 +93,8 @@ absl::StatusOr<pb::Job> RunServerJob(pb::TrainingService::Stub& stub,
   pb::GetJobRequest get;
   get.set_job_id(response.job().id());
   pb::Job job;
-  PROXFLOW_RETURN_IF_ERROR(proxflow::server::FromGrpcStatus(
-      stub.GetJob(&get_context, get, &job)));
+  PROXFLOW_RETURN_IF_ERROR(
+      proxflow::server::FromGrpcStatus(stub.GetJob(&get_context, get, &job)));
   return job;
 }
 
@@ -105,18 +105,19 @@ absl::Status Main() {
   const int submit_jobs = absl::GetFlag(FLAGS_submit_jobs);
   PROXFLOW_RETURN_IF_ERROR(core::ConfigureTorchThreads(threads).status());
   const std::string dir =
-      (std::filesystem::temp_directory_path() / "proxflow-server-bench").string();
+      (std::filesystem::temp_directory_path() / "proxflow-server-bench")
+          .string();
   std::filesystem::remove_all(dir);
   auto backend = proxflow::server::MakeCoreTrainingBackend();
   proxflow::server::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.data_dir = dir;
   options.queue_limit = submit_jobs + 10;
-  PROXFLOW_ASSIGN_OR_RETURN(auto server,
-                            proxflow::server::Server::Start(options, backend.get()));
-  auto stub = pb::TrainingService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", server->port()),
-      grpc::InsecureChannelCredentials()));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      auto server, proxflow::server::Server::Start(options, backend.get()));
+  auto stub = pb::TrainingService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
+                          grpc::InsecureChannelCredentials()));
 
   // Throughput first, on an idle server.
   std::vector<double> in_process, in_server;
@@ -126,7 +127,8 @@ absl::Status Main() {
     PROXFLOW_ASSIGN_OR_RETURN(pb::Job job,
                               RunServerJob(*stub, BenchConfig(iterations)));
     if (job.state() != pb::JOB_STATE_SUCCEEDED)
-      return absl::InternalError("bench job did not succeed: " + job.failure_reason());
+      return absl::InternalError("bench job did not succeed: " +
+                                 job.failure_reason());
     const double seconds = static_cast<double>(TimeUtil::DurationToMicroseconds(
                                job.end_time() - job.start_time())) /
                            1e6;
