@@ -183,3 +183,47 @@ TEST_F(DatasetServiceTest, JobsTrainOnUploadsWhichCannotBeDeletedWhileInUse) {
 
 }  // namespace
 }  // namespace proxflow::server::testing
+
+namespace proxflow::server::testing {
+namespace {
+
+class UploadProtocolTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    StartServer();
+  }
+
+  grpc::Status Send(const std::vector<pb::UploadDatasetRequest>& messages) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    pb::Dataset response;
+    auto writer = datasets_->UploadDataset(&context, &response);
+    for (const auto& m : messages)
+      if (!writer->Write(m)) break;
+    writer->WritesDone();
+    return writer->Finish();
+  }
+};
+
+TEST_F(UploadProtocolTest, OutOfOrderStreamsAreRefusedNamingTheHeader) {
+  const std::string bytes =
+      core::SerializeFloatArray(4, 2, std::vector<float>(8, 1));
+  pb::UploadDatasetRequest header;
+  header.mutable_header()->set_name("p");
+  header.mutable_header()->set_format(pb::DATASET_FORMAT_FLOAT32_ARRAY);
+  header.mutable_header()->set_sha256(Sha256Hex(bytes));
+  header.mutable_header()->set_size_bytes(bytes.size());
+  pb::UploadDatasetRequest chunk;
+  chunk.set_chunk(bytes);
+  for (const auto& stream : std::vector<std::vector<pb::UploadDatasetRequest>>{
+           {}, {chunk}, {header, header}, {header, chunk, header}}) {
+    grpc::Status s = Send(stream);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("header"));
+  }
+  EXPECT_TRUE(Send({header, chunk}).ok());
+}
+
+}  // namespace
+}  // namespace proxflow::server::testing
