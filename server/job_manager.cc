@@ -15,6 +15,7 @@
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/retry_info.h"
 
 namespace proxflow::server {
 namespace {
@@ -209,9 +210,12 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   if (shutting_down_)
     return absl::UnavailableError("server is shutting down; retry later");
   if (static_cast<int>(queue_.size()) >= options_.queue_limit) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "job queue is full (", queue_.size(), " jobs waiting, --queue_limit ",
-        options_.queue_limit, "); retry after a job finishes"));
+    return WithRetryDelay(
+        absl::ResourceExhaustedError(
+            absl::StrCat("job queue is full (", queue_.size(),
+                         " jobs waiting, --queue_limit ", options_.queue_limit,
+                         "); retry after a job finishes")),
+        SoonestFinishLocked());
   }
   job.set_id(NewJobId());
   job.set_state(pb::JOB_STATE_QUEUED);
@@ -238,6 +242,18 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   active_[job.id()] = std::move(active);
   queue_.push_back(job.id());
   return SubmitResult{std::move(job), true};
+}
+
+absl::Duration JobManager::SoonestFinishLocked() const {
+  double eta = -1;
+  for (const auto& [id, active] : active_) {
+    const double e = active->job.progress().eta_seconds();
+    if (active->running && e > 0 && (eta < 0 || e < eta)) eta = e;
+  }
+  // Unknown (nothing reported yet): a short default; known: the ETA of the
+  // job that frees a worker first, within [1 s, 5 min].
+  if (eta < 0) return absl::Seconds(5);
+  return absl::Seconds(std::clamp(eta, 1.0, 300.0));
 }
 
 absl::StatusOr<pb::Job> JobManager::Get(const std::string& job_id) {

@@ -122,6 +122,9 @@ class JobManager {
   // record; 0 when none does. With `bytes`, also returns its contents.
   absl::StatusOr<int64_t> NewestVerifiedCheckpoint(const std::string& job_id,
                                                    std::string* bytes);
+  // When a queued job can expect a worker: the smallest ETA of the running
+  // jobs, clamped to [1 s, 5 min]; 5 s when none reported one yet.
+  absl::Duration SoonestFinishLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks an uploaded dataset against the resolved options.
   absl::Status CheckDataset(const core::TrainOptions& options);
 

@@ -3,6 +3,8 @@
 //
 // Codes map one to one (both follow google.rpc.Code). Messages pass through
 // unchanged; callers never put stack traces or file contents into them.
+// absl::Status payloads become google.rpc.Status details (type URL = payload
+// key, e.g. RetryInfo under kRetryInfoTypeUrl) and come back the same way.
 // Thread-safe.
 #ifndef PROXFLOW_SERVER_STATUS_CONVERSION_H_
 #define PROXFLOW_SERVER_STATUS_CONVERSION_H_
@@ -12,6 +14,9 @@
 #include "absl/status/status.h"
 
 namespace proxflow::server {
+
+inline constexpr char kRetryInfoTypeUrl[] =
+    "type.googleapis.com/google.rpc.RetryInfo";
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);

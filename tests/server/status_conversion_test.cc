@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "google/rpc/status.pb.h"
+#include "server/retry_info.h"
+
 namespace proxflow::server {
 namespace {
 
@@ -45,6 +48,26 @@ TEST(StatusConversion, OutOfRangeCodesBecomeUnknown) {
   EXPECT_EQ(ToGrpcStatus(odd).error_code(), grpc::StatusCode::UNKNOWN);
   const grpc::Status odd_grpc(static_cast<grpc::StatusCode>(42), "odd");
   EXPECT_EQ(FromGrpcStatus(odd_grpc).code(), absl::StatusCode::kUnknown);
+}
+
+TEST(StatusConversion, RetryInfoTravelsAsAGoogleRpcStatusDetail) {
+  const absl::Status status =
+      WithRetryDelay(absl::ResourceExhaustedError("job queue is full"),
+                     absl::Milliseconds(2500));
+  const grpc::Status wire = ToGrpcStatus(status);
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(wire.error_message(), "job queue is full");
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(wire.error_details()));
+  EXPECT_EQ(details.code(), 8);
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(), kRetryInfoTypeUrl);
+  const absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(back.code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(RetryDelay(back).has_value());
+  EXPECT_EQ(*RetryDelay(back), absl::Milliseconds(2500));
+  // Without payloads no details are sent.
+  EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
 }
 
 }  // namespace

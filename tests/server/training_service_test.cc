@@ -10,6 +10,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "server/retry_info.h"
+#include "server/status_conversion.h"
 #include "tests/server/server_fixture.h"
 
 namespace proxflow::server::testing {
@@ -282,6 +284,11 @@ TEST_F(QueueLimitTest, FullQueueIsResourceExhausted) {
   grpc::Status full = Submit(ToyConfig(), nullptr);
   EXPECT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(full.error_message(), HasSubstr("queue is full"));
+  // The overload error says when to retry (google.rpc.RetryInfo detail): the
+  // running job has reported no ETA yet, so the default 5 s.
+  std::optional<absl::Duration> delay = RetryDelay(FromGrpcStatus(full));
+  ASSERT_TRUE(delay.has_value());
+  EXPECT_EQ(*delay, absl::Seconds(5));
   // Cancelling a queued job frees its place at once.
   grpc::ClientContext context;
   pb::CancelJobRequest request;
