@@ -21,6 +21,17 @@ absl::Status Errno(absl::string_view step, const std::string& path) {
 
 }  // namespace
 
+absl::Status WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("writing", std::string(what));
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view bytes) {
   const std::filesystem::path target(path);
@@ -35,17 +46,10 @@ absl::Status WriteFileAtomically(const std::string& path,
   // mkstemp creates 0600; published files are 0644. (Reading the umask would
   // mean setting it, which is process-wide and racy across threads.)
   ::fchmod(fd, 0644);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status s = Errno("writing", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
+  if (absl::Status s = WriteAll(fd, bytes, tmp); !s.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     absl::Status s = Errno("syncing", tmp);

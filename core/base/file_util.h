@@ -17,6 +17,10 @@ namespace proxflow {
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view bytes);
 
+// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Errors name
+// `what` (a path or a description) and errno's text.
+absl::Status WriteAll(int fd, absl::string_view bytes, absl::string_view what);
+
 // Reads a whole file. NOT_FOUND when missing; RESOURCE_EXHAUSTED above
 // `max_bytes`.
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes);

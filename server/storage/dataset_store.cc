@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/file_util.h"
 #include "core/base/resource_name.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
@@ -108,12 +109,7 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
                      absl::StrCat(header_.size_bytes(), " (received ",
                                   received_ + chunk.size(), " bytes)"));
     }
-    for (size_t done = 0; done < chunk.size();) {
-      const ssize_t n = ::write(fd_, chunk.data() + done, chunk.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("writing an upload");
-      done += static_cast<size_t>(n);
-    }
+    PROXFLOW_RETURN_IF_ERROR(WriteAll(fd_, chunk, "a dataset upload"));
     sha_.Update(chunk);
     received_ += static_cast<int64_t>(chunk.size());
     return absl::OkStatus();
