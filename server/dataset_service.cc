@@ -3,11 +3,9 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "core/base/status_macros.h"
+#include "server/pagination.h"
 #include "server/status_conversion.h"
 #include "server/unary_call.h"
 
@@ -17,8 +15,6 @@ namespace {
 namespace pb = proxflow::v1;
 
 constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-constexpr absl::string_view kTokenPrefix = "datasets-after:";
 
 // Receives one upload: a header, then chunks, written through as they come
 // (one read in flight). Deletes itself in OnDone(); an unfinished upload is
@@ -89,30 +85,19 @@ grpc::ServerUnaryReactor* DatasetServiceImpl::ListDatasets(
     const pb::ListDatasetsRequest* request,
     pb::ListDatasetsResponse* response) {
   return Respond(context, [&]() -> absl::Status {
-    if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("page_size must be in [0, ", kMaxPageSize, "], got ",
-                       request->page_size()));
-    }
-    std::string raw;
-    absl::string_view after;
-    if (!request->page_token().empty()) {
-      if (absl::WebSafeBase64Unescape(request->page_token(), &raw)) after = raw;
-      if (!absl::ConsumePrefix(&after, kTokenPrefix)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("page_token is not a token from ListDatasets, got \"",
-                         request->page_token().substr(0, 64), "\""));
-      }
-    }
-    const int limit =
-        request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+    PROXFLOW_ASSIGN_OR_RETURN(
+        const int limit,
+        ResolvePageSize(request->page_size(), kDefaultPageSize));
+    PROXFLOW_ASSIGN_OR_RETURN(
+        const std::string after,
+        DecodePageToken("ListDatasets", request->page_token()));
     PROXFLOW_ASSIGN_OR_RETURN(DatasetStore::Page page,
                               store_->List(after, limit));
     for (pb::Dataset& d : page.datasets)
       *response->add_datasets() = std::move(d);
     if (!page.next_after.empty()) {
-      response->set_next_page_token(absl::WebSafeBase64Escape(
-          absl::StrCat(kTokenPrefix, page.next_after)));
+      response->set_next_page_token(
+          EncodePageToken("ListDatasets", page.next_after));
     }
     return absl::OkStatus();
   });

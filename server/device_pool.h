@@ -46,13 +46,6 @@ class DevicePool {
     return Lease(this, best);
   }
 
-  // Jobs holding a lease on each device, in the order of devices().
-  std::vector<int> load() const ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    return load_;
-  }
-  const std::vector<std::string>& devices() const { return devices_; }
-
  private:
   void Release(size_t index) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);

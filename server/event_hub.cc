@@ -52,11 +52,4 @@ void EventHub::Heartbeat() {
   for (const auto& sub : subs) sub->Fire(true);
 }
 
-int EventHub::subscriber_count() const {
-  absl::MutexLock lock(&mu_);
-  int n = 0;
-  for (const auto& [job, list] : by_job_) n += static_cast<int>(list.size());
-  return n;
-}
-
 }  // namespace proxflow::server

@@ -46,7 +46,6 @@ class EventHub {
 
   void Notify(absl::string_view job_id) ABSL_LOCKS_EXCLUDED(mu_);
   void Heartbeat() ABSL_LOCKS_EXCLUDED(mu_);
-  int subscriber_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;

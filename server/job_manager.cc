@@ -8,13 +8,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "core/base/file_util.h"
 #include "core/base/resource_name.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/pagination.h"
 #include "server/retry_info.h"
 
 namespace proxflow::server {
@@ -24,8 +24,6 @@ namespace pb = proxflow::v1;
 using google::protobuf::util::TimeUtil;
 
 constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
-constexpr absl::string_view kPageTokenPrefix = "jobs-after:";
 
 std::string NewJobId() {
   absl::BitGen gen;
@@ -41,24 +39,6 @@ std::string Quote(absl::string_view s) {
 
 absl::Status NotFound(absl::string_view job_id) {
   return absl::NotFoundError(absl::StrCat("job ", Quote(job_id), " not found"));
-}
-
-std::string EncodePageToken(int64_t after) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after));
-}
-
-absl::StatusOr<int64_t> DecodePageToken(absl::string_view token) {
-  if (token.empty()) return 0;
-  std::string raw;
-  absl::string_view rest;
-  if (absl::WebSafeBase64Unescape(token, &raw)) rest = raw;
-  int64_t after = 0;
-  if (!absl::ConsumePrefix(&rest, kPageTokenPrefix) ||
-      !absl::SimpleAtoi(rest, &after) || after < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_token is not a token from ListJobs, got ", Quote(token)));
-  }
-  return after;
 }
 
 }  // namespace
@@ -264,11 +244,8 @@ absl::StatusOr<pb::Job> JobManager::Get(const std::string& job_id) {
 
 absl::StatusOr<pb::ListJobsResponse> JobManager::List(
     const pb::ListJobsRequest& request) {
-  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be in [0, ",
-                                                   kMaxPageSize, "], got ",
-                                                   request.page_size()));
-  }
+  PROXFLOW_ASSIGN_OR_RETURN(
+      const int limit, ResolvePageSize(request.page_size(), kDefaultPageSize));
   std::vector<pb::JobState> states;
   for (int i = 0; i < request.states_size(); ++i) {
     const int s = request.states(i);
@@ -281,16 +258,21 @@ absl::StatusOr<pb::ListJobsResponse> JobManager::List(
     }
     states.push_back(static_cast<pb::JobState>(s));
   }
-  PROXFLOW_ASSIGN_OR_RETURN(int64_t after,
-                            DecodePageToken(request.page_token()));
-  const int limit =
-      request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  PROXFLOW_ASSIGN_OR_RETURN(std::string position,
+                            DecodePageToken("ListJobs", request.page_token()));
+  int64_t after = 0;
+  if (!position.empty() && (!absl::SimpleAtoi(position, &after) || after < 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token is not a token from ListJobs, got ",
+                     Quote(request.page_token())));
+  }
   PROXFLOW_ASSIGN_OR_RETURN(JobStore::Page page,
                             store_->List(after, limit, states));
   pb::ListJobsResponse response;
   for (pb::Job& job : page.jobs) *response.add_jobs() = std::move(job);
   if (page.next_after > 0)
-    response.set_next_page_token(EncodePageToken(page.next_after));
+    response.set_next_page_token(
+        EncodePageToken("ListJobs", absl::StrCat(page.next_after)));
   return response;
 }
 
@@ -417,16 +399,6 @@ void JobManager::Shutdown() {
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
-}
-
-int JobManager::queued() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(queue_.size());
-}
-
-int JobManager::running() const {
-  absl::MutexLock lock(&mu_);
-  return running_count_;
 }
 
 }  // namespace proxflow::server

@@ -101,10 +101,6 @@ class JobManager {
   // thread. Idempotent.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Counts for observability.
-  int queued() const ABSL_LOCKS_EXCLUDED(mu_);
-  int running() const ABSL_LOCKS_EXCLUDED(mu_);
-
  private:
   // A job that is queued or running: the authoritative copy of its Job.
   struct ActiveJob {
@@ -172,7 +168,6 @@ class JobManager {
   absl::flat_hash_map<std::string, std::unique_ptr<ActiveJob>> active_
       ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  int running_count_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

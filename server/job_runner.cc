@@ -79,7 +79,6 @@ void JobManager::WorkerLoop() {
       active = active_.at(queue_.front()).get();
       queue_.pop_front();
       active->running = true;
-      ++running_count_;
     }
     RunJob(*active);
     Finish(*active);
@@ -101,7 +100,6 @@ void JobManager::Finish(ActiveJob& active) {
   {
     absl::MutexLock lock(&mu_);
     id = active.job.id();
-    --running_count_;
     active_.erase(id);  // destroys `active`
   }
   hub_.Notify(id);

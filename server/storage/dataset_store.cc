@@ -299,10 +299,8 @@ absl::Status DatasetStore::Delete(absl::string_view name) {
     PROXFLOW_ASSIGN_OR_RETURN(
         Statement busy,
         c.Prepare(absl::StrCat("SELECT id FROM jobs WHERE dataset = ? AND "
-                               "state IN (",
-                               pb::JOB_STATE_QUEUED, ",", pb::JOB_STATE_RUNNING,
-                               ",", pb::JOB_STATE_CANCELLING, ",",
-                               pb::JOB_STATE_RESTARTING, ") LIMIT 1")));
+                               "state IN ",
+                               UnfinishedStatesSql(), " LIMIT 1")));
     PROXFLOW_ASSIGN_OR_RETURN(bool used, busy.Bind(1, name).Step());
     if (used) {
       return absl::FailedPreconditionError(

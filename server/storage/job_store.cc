@@ -57,9 +57,10 @@ absl::StatusOr<std::vector<pb::Job>> CollectJobs(
 
 }  // namespace
 
-bool IsActiveState(pb::JobState state) {
-  return state == pb::JOB_STATE_QUEUED || state == pb::JOB_STATE_RUNNING ||
-         state == pb::JOB_STATE_CANCELLING || state == pb::JOB_STATE_RESTARTING;
+std::string UnfinishedStatesSql() {
+  return absl::StrCat("(", pb::JOB_STATE_QUEUED, ",", pb::JOB_STATE_RUNNING,
+                      ",", pb::JOB_STATE_CANCELLING, ",",
+                      pb::JOB_STATE_RESTARTING, ")");
 }
 
 bool IsTerminalState(pb::JobState state) {
@@ -193,10 +194,8 @@ absl::StatusOr<std::vector<pb::Job>> JobStore::ListUnfinished() {
   PROXFLOW_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
     PROXFLOW_ASSIGN_OR_RETURN(
         Statement s,
-        c.Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE state IN (",
-                               pb::JOB_STATE_QUEUED, ",", pb::JOB_STATE_RUNNING,
-                               ",", pb::JOB_STATE_CANCELLING, ",",
-                               pb::JOB_STATE_RESTARTING, ") ORDER BY seq")));
+        c.Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE state IN ",
+                               UnfinishedStatesSql(), " ORDER BY seq")));
     PROXFLOW_ASSIGN_OR_RETURN(jobs, CollectJobs(s, 1));
     return absl::OkStatus();
   }));

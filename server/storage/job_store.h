@@ -29,9 +29,11 @@ struct CheckpointRecord {
   int64_t size_bytes = 0;
 };
 
-// States in which a job still needs its dataset and its device.
-bool IsActiveState(proxflow::v1::JobState state);
 bool IsTerminalState(proxflow::v1::JobState state);
+
+// SQL list of the states in which a job is unfinished and still needs its
+// dataset: "(QUEUED,RUNNING,CANCELLING,RESTARTING)" as numbers.
+std::string UnfinishedStatesSql();
 
 class JobStore {
  public:

@@ -156,7 +156,7 @@ inline void ExpectNoLostEvents(const std::vector<pb::JobEvent>& events,
     if (e.has_heartbeat()) continue;
     EXPECT_EQ(e.sequence() - previous - 1, e.coalesced())
         << "sequence " << e.sequence() << " after " << previous;
-    if (e.coalesced() > 0) EXPECT_TRUE(e.has_progress());
+    EXPECT_TRUE(e.coalesced() == 0 || e.has_progress());
     previous = e.sequence();
   }
 }

@@ -22,8 +22,8 @@ absl::Status RunBenchTrain(const BenchTrainCommand& command) {
   config.set_checkpoint_interval(0);
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(config));
-  PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
-                            core::Trainer::Create(options, {command.device, ""}));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      auto trainer, core::Trainer::Create(options, {command.device, ""}));
   for (int i = 0; i < command.warmup; ++i)
     PROXFLOW_RETURN_IF_ERROR(trainer->Step().status());
   std::vector<double> rates;

@@ -32,8 +32,8 @@ absl::StatusOr<double> Mmd(const core::PointSamples& a,
 absl::Status RunTrain(const TrainCommand& command) {
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(command.config));
-  PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
-                            core::Trainer::Create(options, {command.device, ""}));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      auto trainer, core::Trainer::Create(options, {command.device, ""}));
   std::error_code ec;
   std::filesystem::create_directories(command.out_dir, ec);
   if (ec)
