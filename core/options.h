@@ -104,6 +104,14 @@ struct FlowOptions {
   Solver sample_solver = Solver::kEuler;
 };
 
+// Registry retention and ranking of a job's checkpoints.
+struct RegistryOptions {
+  int keep_latest = 3;
+  int keep_best = 1;
+  std::string best_metric = "sinkhorn";
+  bool minimize = true;
+};
+
 struct TrainOptions {
   std::string preset;
   std::string model;
@@ -121,6 +129,7 @@ struct TrainOptions {
   int64_t eval_interval = 0;
   int eval_batch_size = 0;
   int64_t checkpoint_interval = 0;
+  RegistryOptions registry;
   // The fully expanded config (preset applied, every field set) these options
   // came from. Stored in checkpoints so that a checkpoint is self-describing.
   proxflow::v1::TrainingConfig resolved_config;

@@ -325,6 +325,38 @@ std::string DefaultModelName(const pb::TrainingConfig& c) {
   }
 }
 
+constexpr std::pair<pb::MetricGoal, bool> kGoals[] = {
+    {pb::METRIC_GOAL_MINIMIZE, true}, {pb::METRIC_GOAL_MAXIMIZE, false}};
+
+bool IsMetricName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+absl::StatusOr<RegistryOptions> ResolveRegistry(const pb::RegistryConfig& c) {
+  RegistryOptions r;
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("registry.keep_latest", c.keep_latest(), 1, 1000));
+  PROXFLOW_RETURN_IF_ERROR(
+      CheckRange("registry.keep_best", c.keep_best(), 0, 1000));
+  if (!IsMetricName(c.best_metric())) {
+    return Invalid("registry.best_metric",
+                   "must be 1..64 characters of [a-z0-9_]",
+                   QuoteShort(c.best_metric()));
+  }
+  PROXFLOW_ASSIGN_OR_RETURN(r.minimize,
+                            MapEnum("registry.best_goal", c.best_goal(), kGoals,
+                                    pb::MetricGoal_Name));
+  r.keep_latest = c.keep_latest();
+  r.keep_best = c.keep_best();
+  r.best_metric = c.best_metric();
+  return r;
+}
+
 }  // namespace
 
 absl::StatusOr<TrainOptions> ResolveTrainOptions(
@@ -406,6 +438,7 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   o.eval_interval = full.eval_interval();
   o.eval_batch_size = full.eval_batch_size();
   o.checkpoint_interval = full.checkpoint_interval();
+  PROXFLOW_ASSIGN_OR_RETURN(o.registry, ResolveRegistry(full.registry()));
   o.resolved_config = std::move(full);
   return o;
 }

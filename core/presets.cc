@@ -51,6 +51,10 @@ pb::TrainingConfig CommonConfig() {
   c.set_eval_interval(1000);
   c.set_eval_batch_size(5000);
   c.set_checkpoint_interval(1000);
+  c.mutable_registry()->set_keep_latest(3);
+  c.mutable_registry()->set_keep_best(1);
+  c.mutable_registry()->set_best_metric("sinkhorn");
+  c.mutable_registry()->set_best_goal(pb::METRIC_GOAL_MINIMIZE);
   return c;
 }
 
@@ -99,6 +103,8 @@ pb::TrainingConfig MnistConfig() {
   c.set_eval_interval(500);
   c.set_eval_batch_size(1000);
   c.set_checkpoint_interval(500);
+  // No Sinkhorn in 784 dimensions: rank by the critic's divergence estimate.
+  c.mutable_registry()->set_best_metric("divergence");
   return c;
 }
 

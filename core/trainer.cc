@@ -55,6 +55,14 @@ at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T,
       options.flow.horizon, create_graph);
 }
 
+Networks MakeNetworks(const TrainOptions& options) {
+  const int64_t d = options.dataset.dimension;
+  const bool potential = options.generator.form == GeneratorForm::kPotential;
+  return {FlowNet(d, /*with_time=*/true, potential ? 1 : d,
+                  options.generator.network),
+          Critic(d, options.critic.network)};
+}
+
 absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
     const TrainOptions& options, const RuntimeOptions& runtime) {
   PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
@@ -79,11 +87,9 @@ absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
                            impl->rng.Get(Stream::kPool))
                   .to(device);
         }
-        const bool potential =
-            options.generator.form == GeneratorForm::kPotential;
-        impl->generator = FlowNet(d, /*with_time=*/true, potential ? 1 : d,
-                                  options.generator.network);
-        impl->critic = Critic(d, options.critic.network);
+        Networks nets = MakeNetworks(options);
+        impl->generator = nets.generator;
+        impl->critic = nets.critic;
         GlorotNormalInit(*impl->generator, impl->rng.Get(Stream::kInit));
         GlorotNormalInit(*impl->critic, impl->rng.Get(Stream::kInit));
         impl->generator->to(device);

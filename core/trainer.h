@@ -67,6 +67,19 @@ struct PointSamples {
   std::vector<float> values;
 };
 
+// What a checkpoint holds, read without building a run (no dataset needed).
+struct CheckpointSummary {
+  int64_t iteration = 0;
+  std::string torch_version;            // LibTorch that wrote it
+  proxflow::v1::TrainingConfig config;  // the run's resolved config
+  std::vector<Metrics> history;         // evaluation metrics, oldest first
+};
+
+// Reads a SerializeCheckpoint() file and loads its networks into freshly built
+// networks of the stored config, on the CPU: INVALID_ARGUMENT when the bytes
+// are not a loadable proxflow checkpoint of a known version.
+absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes);
+
 class Trainer {
  public:
   // Builds networks (Glorot-normal from the seed), optimisers and data pools.

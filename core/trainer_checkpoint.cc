@@ -88,6 +88,14 @@ std::vector<Metrics> ReadHistory(torch::serialize::InputArchive& a) {
   return out;
 }
 
+// A file LibTorch cannot even open or read is bad input, not a server fault.
+absl::Status NotReadableIsBadInput(absl::Status status) {
+  if (status.code() != absl::StatusCode::kInternal) return status;
+  return absl::InvalidArgumentError(
+      absl::StrCat("checkpoint: not a readable proxflow checkpoint (",
+                   status.message(), ")"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
@@ -122,15 +130,14 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
   });
 }
 
-absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
-    absl::string_view bytes, const RuntimeOptions& runtime) {
-  // Header first: reject foreign files before building anything. The archive is
-  // loaded onto the run's device so that optimiser state lands next to the
-  // parameters.
-  PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
-  const c10::Device device =
-      spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
-  torch::serialize::InputArchive a;
+namespace {
+
+// Loads the archive onto `device` and checks its header, returning the stored
+// config. INVALID_ARGUMENT for anything that is not a proxflow checkpoint of
+// this format version.
+absl::StatusOr<proxflow::v1::TrainingConfig> LoadArchive(
+    absl::string_view bytes, const c10::Device& device,
+    torch::serialize::InputArchive& a) {
   proxflow::v1::TrainingConfig config;
   absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
     a.load_from(bytes.data(), bytes.size(), device);
@@ -155,13 +162,56 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
     }
     return absl::OkStatus();
   });
-  // A file LibTorch cannot even open is bad input, not a server fault.
-  if (header.code() == absl::StatusCode::kInternal) {
+  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(std::move(header)));
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
+  torch::serialize::InputArchive a;
+  PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
+                            LoadArchive(bytes, c10::Device(c10::kCPU), a));
+  absl::StatusOr<TrainOptions> options = ResolveTrainOptions(config);
+  if (!options.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint: not a readable proxflow checkpoint (",
-                     header.message(), ")"));
+        absl::StrCat("checkpoint: its stored config does not resolve (",
+                     options.status().message(), ")"));
   }
-  PROXFLOW_RETURN_IF_ERROR(header);
+  CheckpointSummary summary;
+  summary.config = std::move(config);
+  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(
+      Fence("loading checkpoint networks", [&]() -> absl::Status {
+        c10::IValue iteration, torch_version;
+        a.read("iteration", iteration);
+        summary.iteration = iteration.toInt();
+        if (a.try_read("torch_version", torch_version) &&
+            torch_version.isString()) {
+          summary.torch_version = torch_version.toStringRef();
+        }
+        Networks nets = MakeNetworks(*options);
+        torch::serialize::InputArchive generator, critic;
+        a.read("generator", generator);
+        a.read("critic", critic);
+        nets.generator->load(generator);
+        nets.critic->load(critic);
+        summary.history = ReadHistory(a);
+        return absl::OkStatus();
+      })));
+  return summary;
+}
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
+    absl::string_view bytes, const RuntimeOptions& runtime) {
+  // Header first: reject foreign files before building anything. The archive is
+  // loaded onto the run's device so that optimiser state lands next to the
+  // parameters.
+  PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
+  const c10::Device device =
+      spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
+  torch::serialize::InputArchive a;
+  PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
+                            LoadArchive(bytes, device, a));
   PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options, ResolveTrainOptions(config));
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
                             BuildImpl(options, runtime));

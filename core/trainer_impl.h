@@ -18,6 +18,13 @@
 
 namespace proxflow::core {
 
+// The generator and critic of `options`, uninitialised, on the CPU.
+struct Networks {
+  FlowNet generator{nullptr};
+  Critic critic{nullptr};
+};
+Networks MakeNetworks(const TrainOptions& options);
+
 struct Trainer::Impl {
   Impl(const TrainOptions& o, c10::Device d);
 

@@ -1,5 +1,7 @@
 #include "server/core_backend.h"
 
+#include <torch/version.h>
+
 #include <utility>
 
 #include "core/base/status_macros.h"
@@ -43,6 +45,11 @@ class CoreBackend : public TrainingBackend {
         core::Trainer::FromCheckpoint(checkpoint, runtime));
     return std::make_unique<CoreRun>(std::move(trainer));
   }
+  absl::StatusOr<core::CheckpointSummary> Inspect(
+      absl::string_view checkpoint) override {
+    return core::InspectCheckpoint(checkpoint);
+  }
+  std::string LibTorchVersion() const override { return TORCH_VERSION; }
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "server/pagination.h"
 #include "server/status_conversion.h"
 #include "server/unary_call.h"
+#include "server/upload_reactor.h"
 
 namespace proxflow::server {
 namespace {
@@ -16,68 +17,17 @@ namespace pb = proxflow::v1;
 
 constexpr int kDefaultPageSize = 100;
 
-// Receives one upload: a header, then chunks, written through as they come
-// (one read in flight). Deletes itself in OnDone(); an unfinished upload is
-// discarded with it.
-class UploadReactor : public grpc::ServerReadReactor<pb::UploadDatasetRequest> {
- public:
-  UploadReactor(DatasetStore* store, pb::Dataset* response)
-      : store_(store), response_(response) {
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    absl::Status status = ok ? Consume() : Complete();
-    if (!ok || !status.ok()) {
-      // Discard a failed upload's temp file before the client hears of it.
-      upload_.reset();
-      Finish(ToGrpcStatus(status));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  absl::Status Consume() {
-    if (upload_ == nullptr) {
-      if (!request_.has_header()) {
-        return absl::InvalidArgumentError(
-            "header: the first message of an upload must be the header");
-      }
-      PROXFLOW_ASSIGN_OR_RETURN(upload_,
-                                store_->BeginUpload(request_.header()));
-      return absl::OkStatus();
-    }
-    if (request_.has_header()) {
-      return absl::InvalidArgumentError(
-          "header: only the first message of an upload may be a header");
-    }
-    return upload_->Append(request_.chunk());
-  }
-
-  absl::Status Complete() {
-    if (upload_ == nullptr) {
-      return absl::InvalidArgumentError(
-          "header: the upload ended before its header");
-    }
-    PROXFLOW_ASSIGN_OR_RETURN(*response_, upload_->Finish());
-    return absl::OkStatus();
-  }
-
-  DatasetStore* const store_;
-  pb::Dataset* const response_;
-  pb::UploadDatasetRequest request_;
-  std::unique_ptr<DatasetStore::Upload> upload_;
-};
-
 }  // namespace
 
 grpc::ServerReadReactor<pb::UploadDatasetRequest>*
 DatasetServiceImpl::UploadDataset(grpc::CallbackServerContext* /*context*/,
                                   pb::Dataset* response) {
-  return new UploadReactor(store_, response);
+  return new UploadReactor<pb::UploadDatasetRequest, pb::Dataset,
+                           DatasetStore::Upload>(
+      [store = store_](const pb::UploadDatasetHeader& header) {
+        return store->BeginUpload(header);
+      },
+      response);
 }
 
 grpc::ServerUnaryReactor* DatasetServiceImpl::ListDatasets(

@@ -44,24 +44,26 @@ absl::Status NotFound(absl::string_view job_id) {
 }  // namespace
 
 JobManager::JobManager(JobManagerOptions options, JobStore* jobs,
-                       DatasetStore* datasets, TrainingBackend* backend)
+                       DatasetStore* datasets, Registry* registry,
+                       TrainingBackend* backend)
     : options_(std::move(options)),
       store_(jobs),
       datasets_(datasets),
+      registry_(registry),
       backend_(backend),
       devices_(options_.devices) {}
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
     JobManagerOptions options, JobStore* jobs, DatasetStore* datasets,
-    TrainingBackend* backend) {
+    Registry* registry, TrainingBackend* backend) {
   if (options.max_concurrent_jobs < 1 || options.queue_limit < 1 ||
-      options.devices.empty() || options.keep_checkpoints < 2) {
+      options.devices.empty()) {
     return absl::InvalidArgumentError(
-        "job manager: max_concurrent_jobs and queue_limit must be >= 1, "
-        "keep_checkpoints >= 2, and at least one device is needed");
+        "job manager: max_concurrent_jobs and queue_limit must be >= 1, and "
+        "at least one device is needed");
   }
   std::unique_ptr<JobManager> manager(
-      new JobManager(std::move(options), jobs, datasets, backend));
+      new JobManager(std::move(options), jobs, datasets, registry, backend));
   PROXFLOW_RETURN_IF_ERROR(manager->Recover());
   for (int i = 0; i < manager->options_.max_concurrent_jobs; ++i)
     manager->threads_.emplace_back([m = manager.get()] { m->WorkerLoop(); });
@@ -77,9 +79,13 @@ absl::Status JobManager::Recover() {
   for (pb::Job& job : unfinished) {
     const std::string id = job.id();
     const pb::JobState state = job.state();
+    // The newest READY version's step; the worker verifies its file and
+    // falls back when it must.
     int64_t step = 0;
     if (state != pb::JOB_STATE_QUEUED) {
-      PROXFLOW_ASSIGN_OR_RETURN(step, NewestVerifiedCheckpoint(id, nullptr));
+      PROXFLOW_ASSIGN_OR_RETURN(std::vector<pb::Checkpoint> saved,
+                                registry_->JobCheckpoints(id));
+      if (!saved.empty()) step = saved.front().lineage().step();
     }
     absl::MutexLock lock(&mu_);
     auto active = std::make_unique<ActiveJob>();
@@ -109,20 +115,26 @@ absl::Status JobManager::Recover() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> JobManager::NewestVerifiedCheckpoint(
-    const std::string& job_id, std::string* bytes) {
-  PROXFLOW_ASSIGN_OR_RETURN(std::vector<CheckpointRecord> records,
-                            store_->Checkpoints(job_id));
-  for (const CheckpointRecord& r : records) {
-    const std::string path =
-        (std::filesystem::path(options_.data_dir) / r.file).string();
-    absl::StatusOr<std::string> data = ReadFile(path, size_t{1} << 34);
-    // A missing or torn file (hash mismatch) falls back to the one before.
-    if (!data.ok() || Sha256Hex(*data) != r.sha256) continue;
-    if (bytes != nullptr) *bytes = *std::move(data);
-    return r.step;
+absl::StatusOr<JobManager::ResumePoint> JobManager::NewestVerifiedCheckpoint(
+    const std::string& job_id) {
+  PROXFLOW_ASSIGN_OR_RETURN(std::vector<pb::Checkpoint> saved,
+                            registry_->JobCheckpoints(job_id));
+  ResumePoint point;
+  for (const pb::Checkpoint& c : saved) {
+    absl::StatusOr<std::string> bytes = registry_->ReadVerified(c);
+    if (bytes.ok()) {
+      point.step = c.lineage().step();
+      point.bytes = *std::move(bytes);
+      point.ref = absl::StrCat(c.model(), "/", c.version());
+      return point;
+    }
+    // A torn or corrupted file (now FAILED in the registry) falls back to
+    // the version before; anything else is an error of its own.
+    if (!absl::IsDataLoss(bytes.status())) return bytes.status();
+    absl::StrAppend(&point.notes, point.notes.empty() ? "" : "; ",
+                    bytes.status().message());
   }
-  return 0;
+  return point;
 }
 
 absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
@@ -319,27 +331,25 @@ absl::StatusOr<JobManager::EventBatch> JobManager::Events(
 }
 
 absl::Status JobManager::CommitLocked(ActiveJob& active, pb::Job updated,
-                                      pb::JobEvent event,
-                                      const CheckpointRecord* checkpoint) {
+                                      pb::JobEvent event) {
   const int64_t sequence = active.job.last_sequence() + 1;
   event.set_job_id(updated.id());
   event.set_sequence(sequence);
   *event.mutable_time() = TimeUtil::GetCurrentTime();
   updated.set_last_sequence(sequence);
-  PROXFLOW_RETURN_IF_ERROR(store_->Update(updated, {event}, checkpoint));
+  PROXFLOW_RETURN_IF_ERROR(store_->Update(updated, {event}));
   active.job = std::move(updated);
   return absl::OkStatus();
 }
 
 absl::Status JobManager::Commit(ActiveJob& active, pb::Job updated,
-                                pb::JobEvent event,
-                                const CheckpointRecord* checkpoint) {
+                                pb::JobEvent event) {
   std::string id;
   {
     absl::MutexLock lock(&mu_);
     id = active.job.id();
     PROXFLOW_RETURN_IF_ERROR(
-        CommitLocked(active, std::move(updated), std::move(event), checkpoint));
+        CommitLocked(active, std::move(updated), std::move(event)));
   }
   hub_.Notify(id);
   return absl::OkStatus();

@@ -28,6 +28,7 @@
 #include "proxflow/v1/training_service.pb.h"
 #include "server/device_pool.h"
 #include "server/event_hub.h"
+#include "server/registry/registry.h"
 #include "server/storage/dataset_store.h"
 #include "server/storage/job_store.h"
 #include "server/training_backend.h"
@@ -35,25 +36,24 @@
 namespace proxflow::server {
 
 struct JobManagerOptions {
-  std::string data_dir;         // checkpoints go to <data_dir>/checkpoints
-  int max_concurrent_jobs = 1;  // worker threads, >= 1
-  int queue_limit = 64;         // QUEUED jobs at most, >= 1
+  int max_concurrent_jobs = 1;                 // worker threads, >= 1
+  int queue_limit = 64;                        // QUEUED jobs at most, >= 1
   std::vector<std::string> devices = {"cpu"};  // leased least-loaded first
   absl::Duration heartbeat_interval = absl::Seconds(10);
   // Progress events at most this often (the last step is always reported).
   absl::Duration progress_min_interval = absl::Milliseconds(200);
-  int keep_checkpoints = 3;  // newest checkpoint files kept per job, >= 2
 };
 
 class JobManager {
  public:
   // Recovers unfinished jobs from `jobs` (RUNNING and RESTARTING ones become
-  // RESTARTING with attempt + 1 and the step of their newest verified
-  // checkpoint; CANCELLING ones end CANCELLED), then starts the workers and
-  // the heartbeat ticker. The stores and backend must outlive the manager.
+  // RESTARTING with attempt + 1 and the step of their newest READY registry
+  // version; CANCELLING ones end CANCELLED), then starts the workers and the
+  // heartbeat ticker. Jobs write their checkpoints into `registry` and resume
+  // from it. The stores, registry and backend must outlive the manager.
   static absl::StatusOr<std::unique_ptr<JobManager>> Create(
       JobManagerOptions options, JobStore* jobs, DatasetStore* datasets,
-      TrainingBackend* backend);
+      Registry* registry, TrainingBackend* backend);
 
   // Shutdown() then joins.
   ~JobManager();
@@ -106,18 +106,27 @@ class JobManager {
   struct ActiveJob {
     proxflow::v1::Job job;
     std::atomic<bool> cancel{false};
-    bool preempted = false;  // cancelled by Shutdown(), not by a client
-    bool running = false;    // a worker has it
+    bool preempted = false;      // cancelled by Shutdown(), not by a client
+    bool running = false;        // a worker has it
+    std::string dataset_sha256;  // of an uploaded dataset, for lineage
   };
 
   JobManager(JobManagerOptions options, JobStore* jobs, DatasetStore* datasets,
-             TrainingBackend* backend);
+             Registry* registry, TrainingBackend* backend);
 
   absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_);
-  // The step of the newest checkpoint of `job_id` whose file hashes to its
-  // record; 0 when none does. With `bytes`, also returns its contents.
-  absl::StatusOr<int64_t> NewestVerifiedCheckpoint(const std::string& job_id,
-                                                   std::string* bytes);
+  // The newest READY registry version of `job_id` whose file verifies, and its
+  // bytes; a version that fails verification becomes FAILED in the registry
+  // and the one before is tried (`notes` says which failed). Step 0 and no
+  // bytes when none is left.
+  struct ResumePoint {
+    int64_t step = 0;
+    std::string bytes;
+    std::string ref;    // "model/7"
+    std::string notes;  // integrity failures met on the way
+  };
+  absl::StatusOr<ResumePoint> NewestVerifiedCheckpoint(
+      const std::string& job_id);
   // When a queued job can expect a worker: the smallest ETA of the running
   // jobs, clamped to [1 s, 5 min]; 5 s when none reported one yet.
   absl::Duration SoonestFinishLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -129,13 +138,10 @@ class JobManager {
   // in-memory job is unchanged. The caller notifies watchers once mu_ is
   // released (Commit() does).
   absl::Status CommitLocked(ActiveJob& active, proxflow::v1::Job updated,
-                            proxflow::v1::JobEvent event,
-                            const CheckpointRecord* checkpoint = nullptr)
+                            proxflow::v1::JobEvent event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Commit(ActiveJob& active, proxflow::v1::Job updated,
-                      proxflow::v1::JobEvent event,
-                      const CheckpointRecord* checkpoint = nullptr)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                      proxflow::v1::JobEvent event) ABSL_LOCKS_EXCLUDED(mu_);
   // A state change: `edit` adjusts the copy (timestamps, reason) before it is
   // committed with a JobStateChange event.
   using JobEdit = std::function<void(proxflow::v1::Job&)>;
@@ -145,8 +151,9 @@ class JobManager {
   absl::Status Transition(ActiveJob& active, proxflow::v1::JobState to,
                           absl::string_view reason, const JobEdit& edit)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Writes a checkpoint file of `run` at `step`, records it, and prunes old
-  // ones. Does nothing when `step` is already the newest checkpoint.
+  // Saves `run` at `step` as a registry version of the job's model (which
+  // applies the job's retention) and records a CheckpointSaved event. Does
+  // nothing when `step` is already the newest checkpoint.
   absl::Status SaveCheckpoint(ActiveJob& active, const TrainingRun& run,
                               int64_t step) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -159,6 +166,7 @@ class JobManager {
   const JobManagerOptions options_;
   JobStore* const store_;
   DatasetStore* const datasets_;
+  Registry* const registry_;
   TrainingBackend* const backend_;
   DevicePool devices_;
   EventHub hub_;

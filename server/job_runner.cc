@@ -1,12 +1,10 @@
 // The execution half of JobManager: worker threads that run jobs, progress
 // reporting, checkpoints and the heartbeat ticker.
-#include <filesystem>
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "core/base/file_util.h"
-#include "core/base/sha256.h"
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
@@ -16,7 +14,6 @@ namespace proxflow::server {
 namespace {
 
 namespace pb = proxflow::v1;
-namespace fs = std::filesystem;
 using google::protobuf::util::TimeUtil;
 
 // Turns training callbacks into progress: rate over the window since the last
@@ -108,44 +105,40 @@ void JobManager::Finish(ActiveJob& active) {
 absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
                                         const TrainingRun& run, int64_t step) {
   pb::Job job;
+  std::string dataset_sha256;
   {
     absl::MutexLock lock(&mu_);
     job = active.job;
+    dataset_sha256 = active.dataset_sha256;
   }
   if (job.checkpoint_step() == step && step > 0) return absl::OkStatus();
-  PROXFLOW_ASSIGN_OR_RETURN(std::string bytes, run.SerializeCheckpoint());
-  const std::string file =
-      absl::StrFormat("checkpoints/%s/step-%09d-attempt-%d.ckpt", job.id(),
-                      step, job.attempt());
-  const fs::path path = fs::path(options_.data_dir) / file;
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("cannot create the checkpoint directory: ", ec.message()));
-  }
-  PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(path.string(), bytes));
-  CheckpointRecord record{job.id(),         step,
-                          job.attempt(),    file,
-                          Sha256Hex(bytes), static_cast<int64_t>(bytes.size())};
+  TrainingSave save;
+  PROXFLOW_ASSIGN_OR_RETURN(save.bytes, run.SerializeCheckpoint());
+  save.model = job.resolved_config().model();
+  pb::Lineage& lineage = save.lineage;
+  lineage.set_job_id(job.id());
+  lineage.set_attempt(job.attempt());
+  lineage.set_step(step);
+  *lineage.mutable_resolved_config() = job.resolved_config();
+  lineage.set_dataset_sha256(dataset_sha256);
+  for (const auto& [name, value] : job.progress().eval_metrics())
+    save.metrics.emplace_back(name, value);
+  std::sort(save.metrics.begin(), save.metrics.end());
+  save.metrics_step = job.progress().eval_step();
+  save.device = run.device();
+  PROXFLOW_ASSIGN_OR_RETURN(pb::Checkpoint saved,
+                            registry_->SaveTraining(std::move(save)));
+
   job.set_checkpoint_step(step);
   pb::JobEvent event;
-  auto* saved = event.mutable_checkpoint_saved();
-  saved->set_step(step);
-  saved->set_size_bytes(record.size_bytes);
-  saved->set_sha256(record.sha256);
-  PROXFLOW_RETURN_IF_ERROR(
-      Commit(active, std::move(job), std::move(event), &record));
-
-  // Retention: the newest keep_checkpoints files; the rest go, row first so a
-  // crash in between never leaves a record without its file.
-  PROXFLOW_ASSIGN_OR_RETURN(std::vector<CheckpointRecord> all,
-                            store_->Checkpoints(record.job_id));
-  for (size_t i = options_.keep_checkpoints; i < all.size(); ++i) {
-    PROXFLOW_RETURN_IF_ERROR(store_->RemoveCheckpoint(all[i]));
-    fs::remove(fs::path(options_.data_dir) / all[i].file, ec);
-  }
-  return absl::OkStatus();
+  auto* note = event.mutable_checkpoint_saved();
+  note->set_step(step);
+  note->set_size_bytes(saved.size_bytes());
+  note->set_sha256(saved.files(0).sha256());
+  note->set_model(saved.model());
+  note->set_version(saved.version());
+  note->set_uuid(saved.uuid());
+  return Commit(active, std::move(job), std::move(event));
 }
 
 void JobManager::RunJob(ActiveJob& active) {
@@ -174,34 +167,39 @@ void JobManager::RunJob(ActiveJob& active) {
         datasets_->FilePath(options->dataset.uploaded_name);
     if (!path.ok()) return fail(path.status().message());
     runtime.uploaded_dataset_path = *path;
+    absl::StatusOr<pb::Dataset> dataset =
+        datasets_->Get(options->dataset.uploaded_name);
+    if (!dataset.ok()) return fail(dataset.status().message());
+    absl::MutexLock lock(&mu_);
+    active.dataset_sha256 = dataset->sha256();
   }
 
   absl::StatusOr<std::unique_ptr<TrainingRun>> run;
-  std::string checkpoint;
-  absl::StatusOr<int64_t> resume_step =
-      job.checkpoint_step() > 0
-          ? NewestVerifiedCheckpoint(job.id(), &checkpoint)
-          : absl::StatusOr<int64_t>(0);
-  if (!resume_step.ok()) return fail(resume_step.status().message());
-  run = *resume_step > 0 ? backend_->Resume(checkpoint, runtime)
+  absl::StatusOr<ResumePoint> resume =
+      job.checkpoint_step() > 0 ? NewestVerifiedCheckpoint(job.id())
+                                : absl::StatusOr<ResumePoint>(ResumePoint{});
+  if (!resume.ok()) return fail(resume.status().message());
+  run = resume->step > 0 ? backend_->Resume(resume->bytes, runtime)
                          : backend_->Start(*options, runtime);
-  checkpoint.clear();
+  resume->bytes.clear();
   if (!run.ok()) return fail(run.status().message());
   TrainingRun& r = **run;
 
   const int64_t start_step = r.iteration();
   const std::string device = r.device();
-  if (!Transition(active, pb::JOB_STATE_RUNNING,
-                  start_step > 0
-                      ? absl::StrCat("resumed from step ", start_step)
-                      : "started",
-                  [&](pb::Job& j) {
-                    j.set_device(device);
-                    j.mutable_progress()->set_step(start_step);
-                    if (!j.has_start_time())
-                      *j.mutable_start_time() = TimeUtil::GetCurrentTime();
-                  })
-           .ok()) {
+  std::string reason = start_step > 0
+                           ? absl::StrCat("resumed from step ", start_step,
+                                          " (", resume->ref, ")")
+                           : std::string("started");
+  if (!resume->notes.empty())
+    absl::StrAppend(&reason, "; fell back past: ", resume->notes);
+  if (!Transition(active, pb::JOB_STATE_RUNNING, reason, [&](pb::Job& j) {
+         j.set_device(device);
+         j.set_checkpoint_step(start_step);
+         j.mutable_progress()->set_step(start_step);
+         if (!j.has_start_time())
+           *j.mutable_start_time() = TimeUtil::GetCurrentTime();
+       }).ok()) {
     return;
   }
 

@@ -35,6 +35,8 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(10),
           "WatchJob heartbeat period when nothing else is sent");
 ABSL_FLAG(absl::Duration, progress_min_interval, absl::Milliseconds(200),
           "progress events at most this often per job");
+ABSL_FLAG(int64_t, max_checkpoint_bytes, int64_t{1} << 30,
+          "Largest checkpoint UploadCheckpoint accepts, in bytes.");
 ABSL_FLAG(int64_t, max_dataset_bytes, int64_t{1} << 30,
           "largest dataset upload accepted, in bytes");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.progress_min_interval = absl::GetFlag(FLAGS_progress_min_interval);
   options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
+  options.max_checkpoint_bytes = absl::GetFlag(FLAGS_max_checkpoint_bytes);
   if (options.max_concurrent_jobs < 1)
     return Fail(absl::StrCat("--max_concurrent_jobs must be >= 1, got ",
                              options.max_concurrent_jobs));
@@ -108,6 +111,8 @@ int main(int argc, char** argv) {
     return Fail("--heartbeat_interval must be > 0");
   if (options.max_dataset_bytes < 1)
     return Fail("--max_dataset_bytes must be >= 1");
+  if (options.max_checkpoint_bytes < 1)
+    return Fail("--max_checkpoint_bytes must be >= 1");
   absl::StatusOr<std::vector<std::string>> devices =
       ResolveDevices(absl::GetFlag(FLAGS_device));
   if (!devices.ok()) return Fail(std::string(devices.status().message()));

@@ -16,7 +16,8 @@ namespace proxflow::server {
 namespace {
 
 constexpr const char* kServiceNames[] = {"", "proxflow.v1.TrainingService",
-                                         "proxflow.v1.DatasetService"};
+                                         "proxflow.v1.DatasetService",
+                                         "proxflow.v1.CheckpointRegistry"};
 
 // Holds an exclusive lock on <data_dir>/LOCK for the life of the process, so
 // two servers never share (and corrupt) one data directory.
@@ -57,8 +58,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->dataset_store_,
       DatasetStore::Create(server->db_.get(), options.data_dir,
                            options.max_dataset_bytes));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->blob_store_,
+      CreateFileBlobStore(
+          (std::filesystem::path(options.data_dir) / "blobs").string()));
+  server->registry_store_ = CreateSqliteRegistryStore(server->db_.get());
+  RegistryOptions ro;
+  ro.max_upload_bytes = options.max_checkpoint_bytes;
+  ro.proxflow_version = PROXFLOW_VERSION;
+  ro.libtorch_version = backend->LibTorchVersion();
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->registry_, Registry::Create(ro, server->registry_store_.get(),
+                                          server->blob_store_.get(),
+                                          [backend](absl::string_view bytes) {
+                                            return backend->Inspect(bytes);
+                                          }));
   JobManagerOptions jm;
-  jm.data_dir = options.data_dir;
   jm.max_concurrent_jobs = options.max_concurrent_jobs;
   jm.queue_limit = options.queue_limit;
   jm.devices = options.devices;
@@ -66,11 +81,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   jm.progress_min_interval = options.progress_min_interval;
   PROXFLOW_ASSIGN_OR_RETURN(
       server->jobs_, JobManager::Create(jm, server->job_store_.get(),
-                                        server->dataset_store_.get(), backend));
+                                        server->dataset_store_.get(),
+                                        server->registry_.get(), backend));
   server->training_service_ =
       std::make_unique<TrainingServiceImpl>(server->jobs_.get());
   server->dataset_service_ =
       std::make_unique<DatasetServiceImpl>(server->dataset_store_.get());
+  server->registry_service_ =
+      std::make_unique<CheckpointRegistryService>(server->registry_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -79,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                            &server->port_);
   builder.RegisterService(server->training_service_.get());
   builder.RegisterService(server->dataset_service_.get());
+  builder.RegisterService(server->registry_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     server->jobs_->Shutdown();

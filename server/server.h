@@ -1,6 +1,6 @@
 // Server: assembles proxflow-server: storage under the data directory, the
-// job manager (with crash recovery), the gRPC services, health and
-// reflection. Used by main.cc and by in-process tests.
+// checkpoint registry and the job manager (with crash recovery), the gRPC
+// services, health and reflection. Used by main.cc and by in-process tests.
 //
 // Start-up order makes readiness honest: the gRPC port opens only after the
 // database is open and recovery is done. Thread-safe.
@@ -16,11 +16,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/checkpoint_registry_service.h"
 #include "server/dataset_service.h"
 #include "server/job_manager.h"
+#include "server/registry/registry.h"
+#include "server/storage/blob_store.h"
 #include "server/storage/database.h"
 #include "server/storage/dataset_store.h"
 #include "server/storage/job_store.h"
+#include "server/storage/registry_store.h"
 #include "server/training_backend.h"
 #include "server/training_service.h"
 
@@ -35,6 +39,7 @@ struct ServerOptions {
   absl::Duration heartbeat_interval = absl::Seconds(10);
   absl::Duration progress_min_interval = absl::Milliseconds(200);
   int64_t max_dataset_bytes = int64_t{1} << 30;
+  int64_t max_checkpoint_bytes = int64_t{1} << 30;  // largest upload
 };
 
 class Server {
@@ -51,6 +56,7 @@ class Server {
   // The bound port (the real one when the listen address asked for 0).
   int port() const { return port_; }
   JobManager& jobs() { return *jobs_; }
+  Registry& registry() { return *registry_; }
 
   // Health NOT_SERVING, drain streams and submissions, stop gRPC (calls still
   // running after `grace` are cancelled), then checkpoint and stop running
@@ -64,9 +70,13 @@ class Server {
   std::unique_ptr<Database> db_;
   std::unique_ptr<JobStore> job_store_;
   std::unique_ptr<DatasetStore> dataset_store_;
+  std::unique_ptr<BlobStore> blob_store_;
+  std::unique_ptr<RegistryStore> registry_store_;
+  std::unique_ptr<Registry> registry_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<TrainingServiceImpl> training_service_;
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
+  std::unique_ptr<CheckpointRegistryService> registry_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   bool shut_down_ = false;

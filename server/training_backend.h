@@ -42,6 +42,12 @@ class TrainingBackend {
   // checkpoint.
   virtual absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(
       absl::string_view checkpoint, const core::RuntimeOptions& runtime) = 0;
+  // What checkpoint bytes hold, as core::InspectCheckpoint: INVALID_ARGUMENT
+  // when they are not a loadable proxflow checkpoint.
+  virtual absl::StatusOr<core::CheckpointSummary> Inspect(
+      absl::string_view checkpoint) = 0;
+  // The LibTorch version runs are built with ("" without LibTorch).
+  virtual std::string LibTorchVersion() const = 0;
 };
 
 }  // namespace proxflow::server

@@ -56,6 +56,9 @@ class BlobStore {
   // their key (disk corruption, tampering).
   virtual absl::StatusOr<std::string> ReadVerified(
       absl::string_view sha256) = 0;
+  // Re-hashes a stored blob range by range (bounded memory): DATA_LOSS when
+  // its bytes no longer match the key, NOT_FOUND when it is missing.
+  absl::Status Verify(absl::string_view sha256);
   // Removes a blob; OK when it does not exist.
   virtual absl::Status Delete(absl::string_view sha256) = 0;
   // Every stored key (for garbage collection of unreferenced blobs).

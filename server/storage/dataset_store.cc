@@ -19,6 +19,7 @@
 #include "core/data_file.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/storage/job_store.h"
+#include "server/storage/stored_proto.h"
 
 namespace proxflow::server {
 namespace {
@@ -99,11 +100,6 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
   }
 
   absl::Status Append(absl::string_view chunk) override {
-    if (chunk.empty() ||
-        static_cast<int64_t>(chunk.size()) > kMaxUploadChunkBytes) {
-      return Invalid("chunk", "must be 1..1048576 bytes",
-                     absl::StrCat(chunk.size(), " bytes"));
-    }
     if (received_ + static_cast<int64_t>(chunk.size()) > header_.size_bytes()) {
       return Invalid("header.size_bytes", "is smaller than the bytes sent",
                      absl::StrCat(header_.size_bytes(), " (received ",
@@ -232,9 +228,8 @@ absl::StatusOr<pb::Dataset> DatasetStore::Get(absl::string_view name) {
         Statement s, c.Prepare("SELECT dataset FROM datasets WHERE name = ?"));
     PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Bind(1, name).Step());
     if (!row) return absl::OkStatus();
-    out.emplace();
-    if (!out->ParseFromString(s.ColumnBlob(0)))
-      return absl::DataLossError("database: stored dataset does not parse");
+    PROXFLOW_ASSIGN_OR_RETURN(
+        out, ParseStored<pb::Dataset>(s.ColumnBlob(0), "dataset"));
     return absl::OkStatus();
   }));
   if (!out) {
@@ -271,9 +266,8 @@ absl::StatusOr<DatasetStore::Page> DatasetStore::List(absl::string_view after,
     while (true) {
       PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      pb::Dataset d;
-      if (!d.ParseFromString(s.ColumnBlob(0)))
-        return absl::DataLossError("database: stored dataset does not parse");
+      PROXFLOW_ASSIGN_OR_RETURN(
+          pb::Dataset d, ParseStored<pb::Dataset>(s.ColumnBlob(0), "dataset"));
       page.datasets.push_back(std::move(d));
     }
     return absl::OkStatus();

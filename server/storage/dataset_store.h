@@ -20,8 +20,6 @@
 
 namespace proxflow::server {
 
-inline constexpr int64_t kMaxUploadChunkBytes = int64_t{1} << 20;
-
 class DatasetStore {
  public:
   // One upload in progress. Not thread-safe (one stream drives it). Destroying

@@ -183,6 +183,22 @@ absl::StatusOr<BlobInfo> BlobStore::Put(absl::string_view bytes) {
   return writer->Commit("", "");
 }
 
+absl::Status BlobStore::Verify(absl::string_view sha256) {
+  constexpr int64_t kBlock = int64_t{4} << 20;
+  PROXFLOW_ASSIGN_OR_RETURN(const int64_t size, Size(sha256));
+  Sha256 digest;
+  for (int64_t offset = 0; offset < size; offset += kBlock) {
+    PROXFLOW_ASSIGN_OR_RETURN(std::string block,
+                              ReadRange(sha256, offset, kBlock));
+    digest.Update(block);
+  }
+  if (digest.HexDigest() != sha256) {
+    return absl::DataLossError(absl::StrCat(
+        "blob ", sha256, " is corrupt: its bytes no longer hash to its key"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<BlobStore>> CreateFileBlobStore(
     const std::string& root) {
   std::error_code ec;

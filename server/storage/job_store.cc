@@ -5,24 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
+#include "server/storage/stored_proto.h"
 
 namespace proxflow::server {
 namespace {
 
 namespace pb = proxflow::v1;
-
-// Parses a stored proto; a row that does not parse is corruption, not a
-// request error.
-template <typename Message>
-absl::StatusOr<Message> ParseStored(const std::string& bytes,
-                                    absl::string_view what) {
-  Message m;
-  if (!m.ParseFromString(bytes)) {
-    return absl::DataLossError(
-        absl::StrCat("database: stored ", what, " does not parse"));
-  }
-  return m;
-}
 
 absl::Status AppendEvents(Connection& c,
                           const std::vector<pb::JobEvent>& events) {
@@ -106,8 +94,7 @@ absl::Status JobStore::Insert(const pb::Job& job, absl::string_view body_sha256,
 }
 
 absl::Status JobStore::Update(const pb::Job& job,
-                              const std::vector<pb::JobEvent>& events,
-                              const CheckpointRecord* checkpoint) {
+                              const std::vector<pb::JobEvent>& events) {
   return db_->Write([&](Connection& c) -> absl::Status {
     PROXFLOW_ASSIGN_OR_RETURN(
         Statement s,
@@ -118,19 +105,6 @@ absl::Status JobStore::Update(const pb::Job& job,
                                  .Run());
     if (c.Changes() != 1)
       return absl::NotFoundError(absl::StrCat("job ", job.id(), " not found"));
-    if (checkpoint != nullptr) {
-      PROXFLOW_ASSIGN_OR_RETURN(
-          Statement k,
-          c.Prepare("INSERT OR REPLACE INTO job_checkpoints(job_id, step, "
-                    "attempt, file, sha256, size_bytes) VALUES (?,?,?,?,?,?)"));
-      PROXFLOW_RETURN_IF_ERROR(k.Bind(1, checkpoint->job_id)
-                                   .Bind(2, checkpoint->step)
-                                   .Bind(3, int64_t{checkpoint->attempt})
-                                   .Bind(4, checkpoint->file)
-                                   .Bind(5, checkpoint->sha256)
-                                   .Bind(6, checkpoint->size_bytes)
-                                   .Run());
-    }
     return AppendEvents(c, events);
   });
 }
@@ -221,40 +195,6 @@ absl::StatusOr<std::vector<pb::JobEvent>> JobStore::Events(
     return absl::OkStatus();
   }));
   return events;
-}
-
-absl::StatusOr<std::vector<CheckpointRecord>> JobStore::Checkpoints(
-    absl::string_view job_id) {
-  std::vector<CheckpointRecord> out;
-  PROXFLOW_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
-    PROXFLOW_ASSIGN_OR_RETURN(
-        Statement s,
-        c.Prepare("SELECT step, attempt, file, sha256, size_bytes FROM "
-                  "job_checkpoints WHERE job_id = ? "
-                  "ORDER BY step DESC, attempt DESC"));
-    s.Bind(1, job_id);
-    while (true) {
-      PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back({std::string(job_id), s.ColumnInt64(0),
-                     static_cast<int>(s.ColumnInt64(1)), s.ColumnText(2),
-                     s.ColumnText(3), s.ColumnInt64(4)});
-    }
-    return absl::OkStatus();
-  }));
-  return out;
-}
-
-absl::Status JobStore::RemoveCheckpoint(const CheckpointRecord& record) {
-  return db_->Write([&](Connection& c) -> absl::Status {
-    PROXFLOW_ASSIGN_OR_RETURN(
-        Statement s, c.Prepare("DELETE FROM job_checkpoints WHERE job_id = ? "
-                               "AND step = ? AND attempt = ?"));
-    return s.Bind(1, record.job_id)
-        .Bind(2, record.step)
-        .Bind(3, int64_t{record.attempt})
-        .Run();
-  });
 }
 
 }  // namespace proxflow::server

@@ -1,4 +1,4 @@
-// JobStore: durable jobs, their events and checkpoint records (SQLite).
+// JobStore: durable jobs and their events (SQLite).
 //
 // Owned by the server; thread-safe (every method is one Database transaction).
 // A job row and the events that describe its change are written in the same
@@ -19,16 +19,6 @@
 
 namespace proxflow::server {
 
-// A checkpoint file of a job. `file` is relative to the data directory.
-struct CheckpointRecord {
-  std::string job_id;
-  int64_t step = 0;
-  int attempt = 0;
-  std::string file;
-  std::string sha256;
-  int64_t size_bytes = 0;
-};
-
 bool IsTerminalState(proxflow::v1::JobState state);
 
 // SQL list of the states in which a job is unfinished and still needs its
@@ -47,11 +37,10 @@ class JobStore {
                       absl::string_view body_sha256, absl::string_view dataset,
                       const std::vector<proxflow::v1::JobEvent>& events);
 
-  // Replaces a stored job and appends `events`; with `checkpoint`, also records
-  // it. All or nothing. NOT_FOUND when the job was never inserted.
+  // Replaces a stored job and appends `events`, all or nothing. NOT_FOUND when
+  // the job was never inserted.
   absl::Status Update(const proxflow::v1::Job& job,
-                      const std::vector<proxflow::v1::JobEvent>& events,
-                      const CheckpointRecord* checkpoint = nullptr);
+                      const std::vector<proxflow::v1::JobEvent>& events);
 
   absl::StatusOr<std::optional<proxflow::v1::Job>> Get(
       absl::string_view job_id);
@@ -78,11 +67,6 @@ class JobStore {
   // Up to `limit` events with sequence > after_sequence, in order.
   absl::StatusOr<std::vector<proxflow::v1::JobEvent>> Events(
       absl::string_view job_id, int64_t after_sequence, int limit);
-
-  // The job's checkpoint records, newest (largest step, then attempt) first.
-  absl::StatusOr<std::vector<CheckpointRecord>> Checkpoints(
-      absl::string_view job_id);
-  absl::Status RemoveCheckpoint(const CheckpointRecord& record);
 
  private:
   Database* const db_;

@@ -1,14 +1,16 @@
 // FakeBackend: a deterministic TrainingBackend for server tests (no LibTorch).
 //
 // A run counts iterations and calls the hooks on the same schedule as
-// core::Trainer::Run. Checkpoints are "fake-ckpt:<iteration>". Behaviour per
-// test: diverge at an iteration, or hold at an iteration until Release() (so
-// a test can act mid-run without sleeping). Thread-safe.
+// core::Trainer::Run; evaluations report "sinkhorn" = EvalMetric(iteration).
+// Checkpoints are "fake-ckpt:<iteration>\n<resolved config, binary>".
+// Behaviour per test: diverge at an iteration, or hold at an iteration until
+// Release() (so a test can act mid-run without sleeping). Thread-safe.
 #ifndef PROXFLOW_TESTS_SERVER_FAKE_BACKEND_H_
 #define PROXFLOW_TESTS_SERVER_FAKE_BACKEND_H_
 
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +36,16 @@ class FakeBackend : public TrainingBackend {
     absl::MutexLock lock(&mu_);
     released_ = true;
   }
+  // The "sinkhorn" value evaluations report at an iteration (default 1/it:
+  // every evaluation is the best so far).
+  void SetEvalMetric(std::function<double(int64_t)> f) {
+    absl::MutexLock lock(&mu_);
+    eval_metric_ = std::move(f);
+  }
+  double EvalMetric(int64_t iteration) {
+    absl::MutexLock lock(&mu_);
+    return eval_metric_ ? eval_metric_(iteration) : 1.0 / iteration;
+  }
   int starts() const { return starts_; }
   int resumes() const { return resumes_; }
 
@@ -47,6 +59,10 @@ class FakeBackend : public TrainingBackend {
   absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(
       absl::string_view checkpoint,
       const core::RuntimeOptions& runtime) override;
+
+  absl::StatusOr<core::CheckpointSummary> Inspect(
+      absl::string_view checkpoint) override;
+  std::string LibTorchVersion() const override { return "fake-torch"; }
 
   // The options of the last Start(): Resume() needs them (a real checkpoint
   // carries its config).
@@ -71,7 +87,8 @@ class FakeBackend : public TrainingBackend {
     absl::StatusOr<core::RunResult> Run(
         const core::RunHooks& hooks, const std::atomic<bool>* cancel) override;
     absl::StatusOr<std::string> SerializeCheckpoint() const override {
-      return absl::StrCat("fake-ckpt:", iteration_);
+      return absl::StrCat("fake-ckpt:", iteration_, "\n",
+                          options_.resolved_config.SerializeAsString());
     }
     int64_t iteration() const override { return iteration_; }
     std::string device() const override { return runtime_.device; }
@@ -100,15 +117,29 @@ class FakeBackend : public TrainingBackend {
   int64_t hold_at_ ABSL_GUARDED_BY(mu_) = 0;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
   core::TrainOptions last_options_ ABSL_GUARDED_BY(mu_);
+  std::function<double(int64_t)> eval_metric_ ABSL_GUARDED_BY(mu_);
 };
+
+inline absl::StatusOr<core::CheckpointSummary> FakeBackend::Inspect(
+    absl::string_view checkpoint) {
+  core::CheckpointSummary summary;
+  absl::string_view rest = checkpoint;
+  const bool prefixed = absl::ConsumePrefix(&rest, "fake-ckpt:");
+  const size_t newline = rest.find('\n');
+  if (!prefixed || newline == absl::string_view::npos ||
+      !absl::SimpleAtoi(rest.substr(0, newline), &summary.iteration) ||
+      !summary.config.ParseFromString(std::string(rest.substr(newline + 1)))) {
+    return absl::InvalidArgumentError("not a fake checkpoint");
+  }
+  summary.torch_version = "fake-torch";
+  return summary;
+}
 
 inline absl::StatusOr<std::unique_ptr<TrainingRun>> FakeBackend::Resume(
     absl::string_view checkpoint, const core::RuntimeOptions& runtime) {
-  int64_t step = 0;
-  if (!absl::ConsumePrefix(&checkpoint, "fake-ckpt:") ||
-      !absl::SimpleAtoi(checkpoint, &step)) {
-    return absl::InvalidArgumentError("not a fake checkpoint");
-  }
+  absl::StatusOr<core::CheckpointSummary> summary = Inspect(checkpoint);
+  if (!summary.ok()) return summary.status();
+  const int64_t step = summary->iteration;
   ++resumes_;
   return std::unique_ptr<TrainingRun>(
       new FakeRun(this, last_options(), runtime, step));
@@ -143,6 +174,13 @@ inline absl::StatusOr<core::RunResult> FakeBackend::FakeRun::Run(
     }
     if (hooks.on_log && (it % o.log_interval == 0 || it == o.iterations))
       hooks.on_log(m);
+    if (hooks.on_eval && o.eval_interval > 0 &&
+        (it % o.eval_interval == 0 || it == o.iterations)) {
+      core::Metrics e;
+      e.iteration = it;
+      e.values = {{"sinkhorn", backend_->EvalMetric(it)}};
+      hooks.on_eval(e);
+    }
     if (hooks.on_checkpoint && o.checkpoint_interval > 0 &&
         (it % o.checkpoint_interval == 0 || it == o.iterations)) {
       if (absl::Status s = hooks.on_checkpoint(it); !s.ok()) return s;

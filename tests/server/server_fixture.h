@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxflow/v1/dataset_service.grpc.pb.h"
+#include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/fake_backend.h"
@@ -65,6 +66,7 @@ class ServerFixture : public ::testing::Test {
                                    grpc::InsecureChannelCredentials());
     training_ = pb::TrainingService::NewStub(channel_);
     datasets_ = pb::DatasetService::NewStub(channel_);
+    registry_ = pb::CheckpointRegistry::NewStub(channel_);
   }
 
   grpc::Status Submit(const pb::TrainingConfig& config, pb::Job* job,
@@ -120,6 +122,36 @@ class ServerFixture : public ::testing::Test {
     return events;
   }
 
+  // The job's versions with the given statuses (READY when none), in order.
+  std::vector<pb::Checkpoint> JobCheckpoints(
+      const std::string& job_id,
+      std::vector<pb::CheckpointStatus> statuses = {}) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    pb::ListCheckpointsRequest request;
+    request.set_job_id(job_id);
+    for (pb::CheckpointStatus s : statuses) request.add_statuses(s);
+    pb::ListCheckpointsResponse response;
+    grpc::Status status =
+        registry_->ListCheckpoints(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.checkpoints().begin(), response.checkpoints().end()};
+  }
+
+  grpc::Status GetCheckpoint(const std::string& ref, pb::Checkpoint* out) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    pb::GetCheckpointRequest request;
+    request.set_ref(ref);
+    return registry_->GetCheckpoint(&context, request, out);
+  }
+
+  // Where the file blob store keeps a blob.
+  std::filesystem::path BlobPath(const std::string& sha256) const {
+    return std::filesystem::path(data_dir_) / "blobs" / sha256.substr(0, 2) /
+           sha256;
+  }
+
   std::string data_dir_;
   ServerOptions options_;
   FakeBackend backend_;
@@ -127,6 +159,7 @@ class ServerFixture : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::TrainingService::Stub> training_;
   std::unique_ptr<pb::DatasetService::Stub> datasets_;
+  std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
 };
 
 // The states of the state-change events, in order.

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 
 namespace proxflow::server {
@@ -39,7 +40,8 @@ class ServerProcess {
     if (pid_ > 0) Kill(SIGKILL);
   }
 
-  int Start() {
+  // `crash_at`, when set, becomes PROXFLOW_CRASH_AT of the child.
+  int Start(const std::string& crash_at = "") {
     const char* bin = std::getenv("PROXFLOW_SERVER_BIN");
     if (bin == nullptr) return 0;
     int fds[2];
@@ -48,6 +50,7 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
+      if (!crash_at.empty()) setenv("PROXFLOW_CRASH_AT", crash_at.c_str(), 1);
       const std::string data = "--data_dir=" + data_dir_;
       execl(bin, bin, "--listen=127.0.0.1:0", data.c_str(), "--threads=1",
             "--device=cpu", "--progress_min_interval=0", nullptr);
@@ -67,6 +70,16 @@ class ServerProcess {
       if (absl::SimpleAtoi(digits, &port)) return port;
     }
     return 0;
+  }
+
+  // Reaps a process that ends by itself; returns its wait status.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (log_ != nullptr) fclose(log_);
+    log_ = nullptr;
+    return status;
   }
 
   // Sends `signal` and reaps the process; returns its exit status.
@@ -101,8 +114,24 @@ class ServerProcessTest : public ::testing::Test {
 
   void Connect(int port) {
     ASSERT_GT(port, 0) << "proxflow-server did not start";
-    stub_ = pb::TrainingService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = pb::TrainingService::NewStub(channel);
+    registry_ = pb::CheckpointRegistry::NewStub(channel);
+  }
+
+  // The job's versions with `status`, in version order.
+  std::vector<pb::Checkpoint> Versions(const std::string& job_id,
+                                       pb::CheckpointStatus status) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::ListCheckpointsRequest request;
+    request.set_job_id(job_id);
+    request.add_statuses(status);
+    pb::ListCheckpointsResponse response;
+    grpc::Status s = registry_->ListCheckpoints(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {response.checkpoints().begin(), response.checkpoints().end()};
   }
 
   std::string SubmitToy(int64_t iterations) {
@@ -185,6 +214,7 @@ class ServerProcessTest : public ::testing::Test {
 
   std::string data_dir_;
   std::unique_ptr<pb::TrainingService::Stub> stub_;
+  std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
 };
 
 TEST_F(ServerProcessTest, KillNineMidTrainingThenRestartResumes) {
@@ -225,6 +255,66 @@ TEST_F(ServerProcessTest, SigtermCheckpointsAndExitsCleanly) {
         e.state_change().to() == pb::JOB_STATE_RESTARTING)
       restart_step = e.state_change().step();
   EXPECT_GE(restart_step, 60);
+}
+
+TEST_F(ServerProcessTest, KillDuringCheckpointWriteLeavesNoHalfVisibleVersion) {
+  // The server kills itself (SIGKILL) during its second checkpoint save: the
+  // file is stored, its version is still PENDING.
+  ServerProcess first(data_dir_);
+  Connect(first.Start("registry.after_blob_write:2"));
+  const std::string id = SubmitToy(200);
+  const int status = first.Wait();
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_EQ(WTERMSIG(status), SIGKILL);
+
+  ServerProcess second(data_dir_);
+  Connect(second.Start());
+  const auto events = Watch(id);
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_state_change());
+  EXPECT_EQ(events.back().state_change().to(), pb::JOB_STATE_SUCCEEDED);
+  // The half-written version never became READY: recovery marked it FAILED,
+  // and the job resumed from the previous good one (step 50).
+  const auto failed = Versions(id, pb::CHECKPOINT_STATUS_FAILED);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].version(), 2);
+  EXPECT_EQ(failed[0].lineage().step(), 100);
+  EXPECT_THAT(failed[0].status_reason(), ::testing::HasSubstr("interrupted"));
+  int64_t resumed_from = -1;
+  for (const auto& e : events) {
+    if (e.has_state_change() &&
+        e.state_change().to() == pb::JOB_STATE_RUNNING &&
+        e.state_change().attempt() == 2) {
+      resumed_from = e.state_change().step();
+    }
+  }
+  EXPECT_EQ(resumed_from, 50);
+  // Every READY version is complete: the newest three steps of the job
+  // (retention keeps 3), and they download with matching hashes.
+  std::vector<int64_t> steps;
+  for (const auto& c : Versions(id, pb::CHECKPOINT_STATUS_READY)) {
+    steps.push_back(c.lineage().step());
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::DownloadCheckpointRequest request;
+    request.set_ref(c.uuid());
+    auto reader = registry_->DownloadCheckpoint(&context, request);
+    pb::DownloadCheckpointResponse r;
+    int64_t bytes = 0;
+    while (reader->Read(&r)) bytes += r.chunk().data().size();
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(bytes, c.size_bytes());
+  }
+  EXPECT_THAT(steps, ElementsAre(100, 150, 200));
+
+  // GC purges the failed version; versions that share its file (the resumed
+  // run wrote step 100 again) keep theirs.
+  grpc::ClientContext context;
+  context.set_deadline(Deadline(60));
+  pb::GcPlan plan;
+  ASSERT_TRUE(registry_->RunGc(&context, pb::GcRequest(), &plan).ok());
+  EXPECT_EQ(Versions(id, pb::CHECKPOINT_STATUS_READY).size(), 3u);
+  EXPECT_EQ(second.Kill(SIGTERM), 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/base/file_util.h"
+#include "core/base/sha256.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -78,14 +79,14 @@ TEST_F(TrainingServiceTest, SubmitAndWatchToSucceeded) {
   EXPECT_EQ(done.last_sequence(), seq.back());
   EXPECT_EQ(done.device(), "cpu");
   EXPECT_TRUE(done.has_start_time() && done.has_end_time());
-  // Retention keeps the newest three checkpoint files.
-  int files = 0;
-  for (const auto& f : std::filesystem::directory_iterator(
-           std::filesystem::path(data_dir_) / "checkpoints" / job.id())) {
-    (void)f;
-    ++files;
-  }
-  EXPECT_EQ(files, 3);
+  // Every checkpoint became a registry version; retention (keep_latest 3,
+  // and no metric for keep_best) kept the newest three READY.
+  std::vector<int64_t> steps;
+  for (const pb::Checkpoint& c : JobCheckpoints(job.id()))
+    steps.push_back(c.lineage().step());
+  EXPECT_THAT(steps, ElementsAre(10, 15, 20));
+  EXPECT_EQ(JobCheckpoints(job.id(), {pb::CHECKPOINT_STATUS_DELETED}).size(),
+            1u);
 }
 
 TEST_F(TrainingServiceTest, WatchReplaysAfterSequence) {
@@ -350,21 +351,32 @@ TEST_F(RecoveryTest, TornNewestCheckpointFallsBackToThePreviousOne) {
   server_->Shutdown(absl::Seconds(5));  // checkpoints 5, 10 and 12 exist
   backend_.Release();
   server_.reset();
-  // Corrupt the newest file: its hash no longer matches.
-  const auto dir = std::filesystem::path(data_dir_) / "checkpoints" / job.id();
-  std::string newest;
-  for (const auto& f : std::filesystem::directory_iterator(dir))
-    newest = std::max(newest, f.path().string());
-  ASSERT_THAT(newest, HasSubstr("step-000000012"));
-  ASSERT_TRUE(WriteFileAtomically(newest, "torn").ok());
+  // Corrupt the newest version's file (the fake's step-12 checkpoint): its
+  // hash no longer matches.
+  const std::string sha = Sha256Hex(absl::StrCat(
+      "fake-ckpt:12\n", job.resolved_config().SerializeAsString()));
+  ASSERT_TRUE(std::filesystem::exists(BlobPath(sha)));
+  ASSERT_TRUE(WriteFileAtomically(BlobPath(sha).string(), "torn").ok());
   StartServer();
   const auto events = Watch(job.id());
+  bool resumed = false;
   for (const auto& e : events) {
     if (e.has_state_change() &&
-        e.state_change().to() == pb::JOB_STATE_RESTARTING) {
+        e.state_change().to() == pb::JOB_STATE_RUNNING &&
+        e.state_change().attempt() == 2) {
+      resumed = true;
       EXPECT_EQ(e.state_change().step(), 10);
+      EXPECT_THAT(e.state_change().reason(),
+                  HasSubstr("integrity check failed"));
     }
   }
+  EXPECT_TRUE(resumed);
+  // The torn version is FAILED with the integrity failure recorded.
+  pb::Checkpoint torn;
+  ASSERT_TRUE(GetCheckpoint(job.resolved_config().model() + "/3", &torn).ok());
+  EXPECT_EQ(torn.lineage().step(), 12);
+  EXPECT_EQ(torn.status(), pb::CHECKPOINT_STATUS_FAILED);
+  EXPECT_THAT(torn.status_reason(), HasSubstr("does not match its sha256"));
   EXPECT_EQ(States(events).back(), pb::JOB_STATE_SUCCEEDED);
 }
 

@@ -33,6 +33,7 @@
 #include "server/core_backend.h"
 #include "server/server.h"
 #include "server/status_conversion.h"
+#include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
 ABSL_FLAG(int, iterations, 600, "training iterations per timed run");
@@ -44,12 +45,8 @@ namespace {
 namespace pb = proxflow::v1;
 namespace core = proxflow::core;
 using google::protobuf::util::TimeUtil;
-using Clock = std::chrono::steady_clock;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using proxflow::bench::Clock;
+using proxflow::bench::Median;
 
 pb::TrainingConfig BenchConfig(int iterations) {
   pb::TrainingConfig c;
