@@ -364,10 +364,10 @@ class SqliteRegistryStore : public RegistryStore {
               "< ?",
               alias.empty() ? "" : " AND alias = ?",
               " ORDER BY seq DESC LIMIT ?")));
-      int i = 1;
-      s.Bind(i++, model).Bind(i++, before > 0 ? before : INT64_MAX);
+      s.Bind(1, model).Bind(2, before > 0 ? before : INT64_MAX);
+      int i = 3;
       if (!alias.empty()) s.Bind(i++, alias);
-      s.Bind(i++, int64_t{limit} + 1);
+      s.Bind(i, int64_t{limit} + 1);
       while (true) {
         PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Step());
         if (!row) break;

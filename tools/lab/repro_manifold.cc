@@ -142,11 +142,12 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
       const pb::TrainingConfig& config = configs[index++];
       PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                                 core::ResolveTrainOptions(config));
-      RunRecord r{.method = method,
-                  .dataset = command.dataset,
-                  .dimension = d,
-                  .seed = command.seed,
-                  .iterations_requested = options.iterations};
+      RunRecord r;
+      r.method = method;
+      r.dataset = command.dataset;
+      r.dimension = d;
+      r.seed = command.seed;
+      r.iterations_requested = options.iterations;
       PROXFLOW_ASSIGN_OR_RETURN(
           auto trainer, core::Trainer::Create(options, {command.device, ""}));
       const std::string label = absl::StrCat("[", index, "/", configs.size(),
