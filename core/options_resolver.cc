@@ -439,6 +439,12 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   o.eval_batch_size = full.eval_batch_size();
   o.checkpoint_interval = full.checkpoint_interval();
   PROXFLOW_ASSIGN_OR_RETURN(o.registry, ResolveRegistry(full.registry()));
+  // The ref's syntax and target are the registry's to check (the server
+  // does, at submission).
+  if (full.init_from().size() > 300) {
+    return Invalid("init_from", "must be at most 300 characters",
+                   absl::StrCat(full.init_from().size(), " characters"));
+  }
   o.resolved_config = std::move(full);
   return o;
 }

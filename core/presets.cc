@@ -20,6 +20,7 @@ void SetNetwork(pb::NetworkConfig* net, pb::Architecture arch, int depth,
 pb::TrainingConfig CommonConfig() {
   pb::TrainingConfig c;
   c.set_model("");
+  c.set_init_from("");
   c.set_batch_size(200);
   c.set_seed(0);
   c.mutable_dataset()->set_dimension(2);

@@ -87,6 +87,13 @@ class Trainer {
   // from LibTorch.
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(
       const TrainOptions& options, const RuntimeOptions& runtime);
+  // Create(), then the generator and critic weights of `init_checkpoint` (a
+  // SerializeCheckpoint() file) replace the random ones: fine-tuning.
+  // INVALID_ARGUMENT when it is not a checkpoint or its networks do not have
+  // this config's shapes.
+  static absl::StatusOr<std::unique_ptr<Trainer>> CreateFromWeights(
+      const TrainOptions& options, const RuntimeOptions& runtime,
+      absl::string_view init_checkpoint);
 
   // Restores a run from SerializeCheckpoint() bytes. Continuing it yields
   // exactly the iterations an uninterrupted run would have produced (bitwise on

@@ -5,6 +5,7 @@
 //   critic_optimizer/, rng/<stream> (generator states), history (double [K,
 //   1+M]) with history_names.
 #include <ATen/ATen.h>
+#include <torch/nn/module.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/version.h>
@@ -166,6 +167,39 @@ absl::StatusOr<proxflow::v1::TrainingConfig> LoadArchive(
   return config;
 }
 
+// Copies every parameter and buffer of `from` into the same-named tensor of
+// `to`; INVALID_ARGUMENT naming the first one missing or of another shape.
+absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
+                         absl::string_view what) {
+  const auto source = from.named_parameters(/*recurse=*/true);
+  const auto source_buffers = from.named_buffers(/*recurse=*/true);
+  const auto copy = [&](const std::string& name, at::Tensor& target,
+                        const at::Tensor* value) -> absl::Status {
+    if (value == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("training.init_from: the checkpoint's ", what,
+                       " has no tensor ", name));
+    }
+    if (value->sizes() != target.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "training.init_from: the checkpoint's ", what, " tensor ", name,
+          " has shape ", c10::str(value->sizes()), ", this config needs ",
+          c10::str(target.sizes())));
+    }
+    torch::NoGradGuard no_grad;
+    target.copy_(*value);
+    return absl::OkStatus();
+  };
+  for (auto& p : to.named_parameters(/*recurse=*/true)) {
+    PROXFLOW_RETURN_IF_ERROR(copy(p.key(), p.value(), source.find(p.key())));
+  }
+  for (auto& b : to.named_buffers(/*recurse=*/true)) {
+    PROXFLOW_RETURN_IF_ERROR(
+        copy(b.key(), b.value(), source_buffers.find(b.key())));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
@@ -199,6 +233,40 @@ absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
         return absl::OkStatus();
       })));
   return summary;
+}
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
+    const TrainOptions& options, const RuntimeOptions& runtime,
+    absl::string_view init_checkpoint) {
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
+                            BuildImpl(options, runtime));
+  torch::serialize::InputArchive a;
+  PROXFLOW_ASSIGN_OR_RETURN(
+      proxflow::v1::TrainingConfig config,
+      LoadArchive(init_checkpoint, c10::Device(c10::kCPU), a));
+  absl::StatusOr<TrainOptions> stored = ResolveTrainOptions(config);
+  if (!stored.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training.init_from: the checkpoint's config does not "
+                     "resolve (",
+                     stored.status().message(), ")"));
+  }
+  // Loaded into networks of the checkpoint's own shapes, then copied tensor
+  // by tensor after a shape check (Module::load would silently take any).
+  Networks from = MakeNetworks(*stored);
+  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(
+      Fence("loading initial weights", [&]() -> absl::Status {
+        torch::serialize::InputArchive generator, critic;
+        a.read("generator", generator);
+        a.read("critic", critic);
+        from.generator->load(generator);
+        from.critic->load(critic);
+        return absl::OkStatus();
+      })));
+  PROXFLOW_RETURN_IF_ERROR(
+      CopyWeights(*from.generator, *impl->generator, "generator"));
+  PROXFLOW_RETURN_IF_ERROR(CopyWeights(*from.critic, *impl->critic, "critic"));
+  return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(

@@ -31,10 +31,13 @@ class CoreRun : public TrainingRun {
 class CoreBackend : public TrainingBackend {
  public:
   absl::StatusOr<std::unique_ptr<TrainingRun>> Start(
-      const core::TrainOptions& options,
-      const core::RuntimeOptions& runtime) override {
+      const core::TrainOptions& options, const core::RuntimeOptions& runtime,
+      absl::string_view init_checkpoint) override {
     PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<core::Trainer> trainer,
-                              core::Trainer::Create(options, runtime));
+                              init_checkpoint.empty()
+                                  ? core::Trainer::Create(options, runtime)
+                                  : core::Trainer::CreateFromWeights(
+                                        options, runtime, init_checkpoint));
     return std::make_unique<CoreRun>(std::move(trainer));
   }
   absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(

@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/file_util.h"
@@ -137,6 +138,27 @@ absl::StatusOr<JobManager::ResumePoint> JobManager::NewestVerifiedCheckpoint(
   return point;
 }
 
+absl::Status JobManager::ResolveInitFrom(pb::TrainingConfig& config) {
+  if (config.init_from().empty()) return absl::OkStatus();
+  absl::StatusOr<pb::Checkpoint> parent =
+      registry_->ResolveReady(config.init_from(), "training.init_from");
+  if (absl::IsNotFound(parent.status())) {
+    // Like an unknown dataset name, an unknown parent is a bad config.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.init_from names no checkpoint (", parent.status().message(),
+        "), got ", Quote(config.init_from())));
+  }
+  if (!parent.ok()) {
+    const absl::string_view message = parent.status().message();
+    return absl::Status(parent.status().code(),
+                        absl::StartsWith(message, "training.init_from")
+                            ? std::string(message)
+                            : absl::StrCat("training.init_from: ", message));
+  }
+  config.set_init_from(parent->uuid());
+  return absl::OkStatus();
+}
+
 absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
   if (options.dataset.kind != core::DatasetKind::kUploaded)
     return absl::OkStatus();
@@ -177,6 +199,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(request.config()));
   PROXFLOW_RETURN_IF_ERROR(CheckDataset(options));
+  PROXFLOW_RETURN_IF_ERROR(ResolveInitFrom(options.resolved_config));
   pb::Job job;
   *job.mutable_config() = request.config();
   *job.mutable_resolved_config() = options.resolved_config;

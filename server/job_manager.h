@@ -130,6 +130,10 @@ class JobManager {
   // When a queued job can expect a worker: the smallest ETA of the running
   // jobs, clamped to [1 s, 5 min]; 5 s when none reported one yet.
   absl::Duration SoonestFinishLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces a fine-tuning ref (training.init_from) by the uuid of the READY
+  // version it names, so that later alias moves cannot change the job; errors
+  // name the field.
+  absl::Status ResolveInitFrom(proxflow::v1::TrainingConfig& config);
   // Checks an uploaded dataset against the resolved options.
   absl::Status CheckDataset(const core::TrainOptions& options);
 

@@ -121,6 +121,7 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
   lineage.set_step(step);
   *lineage.mutable_resolved_config() = job.resolved_config();
   lineage.set_dataset_sha256(dataset_sha256);
+  lineage.set_parent_uuid(job.resolved_config().init_from());
   for (const auto& [name, value] : job.progress().eval_metrics())
     save.metrics.emplace_back(name, value);
   std::sort(save.metrics.begin(), save.metrics.end());
@@ -179,8 +180,25 @@ void JobManager::RunJob(ActiveJob& active) {
       job.checkpoint_step() > 0 ? NewestVerifiedCheckpoint(job.id())
                                 : absl::StatusOr<ResumePoint>(ResumePoint{});
   if (!resume.ok()) return fail(resume.status().message());
-  run = resume->step > 0 ? backend_->Resume(resume->bytes, runtime)
-                         : backend_->Start(*options, runtime);
+  if (resume->step > 0) {
+    run = backend_->Resume(resume->bytes, runtime);
+  } else {
+    // Fine-tuning starts from the (verified) weights of its parent version.
+    std::string init;
+    if (!options->resolved_config.init_from().empty()) {
+      absl::StatusOr<pb::Checkpoint> parent = registry_->Resolve(
+          options->resolved_config.init_from(), "training.init_from");
+      absl::StatusOr<std::string> bytes =
+          parent.ok() ? registry_->ReadVerified(*parent)
+                      : absl::StatusOr<std::string>(parent.status());
+      if (!bytes.ok()) {
+        return fail(
+            absl::StrCat("training.init_from: ", bytes.status().message()));
+      }
+      init = *std::move(bytes);
+    }
+    run = backend_->Start(*options, runtime, init);
+  }
   resume->bytes.clear();
   if (!run.ok()) return fail(run.status().message());
   TrainingRun& r = **run;

@@ -34,10 +34,11 @@ class TrainingRun {
 class TrainingBackend {
  public:
   virtual ~TrainingBackend() = default;
-  // A fresh run of `options`.
+  // A fresh run of `options`; with `init_checkpoint` (checkpoint bytes), its
+  // networks start from those weights (core::Trainer::CreateFromWeights).
   virtual absl::StatusOr<std::unique_ptr<TrainingRun>> Start(
-      const core::TrainOptions& options,
-      const core::RuntimeOptions& runtime) = 0;
+      const core::TrainOptions& options, const core::RuntimeOptions& runtime,
+      absl::string_view init_checkpoint) = 0;
   // A run restored from checkpoint bytes; INVALID_ARGUMENT when they are not a
   // checkpoint.
   virtual absl::StatusOr<std::unique_ptr<TrainingRun>> Resume(

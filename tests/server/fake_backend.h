@@ -47,11 +47,22 @@ class FakeBackend : public TrainingBackend {
     return eval_metric_ ? eval_metric_(iteration) : 1.0 / iteration;
   }
   int starts() const { return starts_; }
+  // The init_checkpoint of the last fine-tuning Start().
+  std::string last_init() {
+    absl::MutexLock lock(&mu_);
+    return last_init_;
+  }
   int resumes() const { return resumes_; }
 
   absl::StatusOr<std::unique_ptr<TrainingRun>> Start(
-      const core::TrainOptions& options,
-      const core::RuntimeOptions& runtime) override {
+      const core::TrainOptions& options, const core::RuntimeOptions& runtime,
+      absl::string_view init_checkpoint) override {
+    if (!init_checkpoint.empty()) {
+      absl::StatusOr<core::CheckpointSummary> init = Inspect(init_checkpoint);
+      if (!init.ok()) return init.status();
+      absl::MutexLock lock(&mu_);
+      last_init_ = std::string(init_checkpoint);
+    }
     ++starts_;
     return std::unique_ptr<TrainingRun>(new FakeRun(this, options, runtime, 0));
   }
@@ -118,6 +129,7 @@ class FakeBackend : public TrainingBackend {
   bool released_ ABSL_GUARDED_BY(mu_) = false;
   core::TrainOptions last_options_ ABSL_GUARDED_BY(mu_);
   std::function<double(int64_t)> eval_metric_ ABSL_GUARDED_BY(mu_);
+  std::string last_init_ ABSL_GUARDED_BY(mu_);
 };
 
 inline absl::StatusOr<core::CheckpointSummary> FakeBackend::Inspect(

@@ -29,6 +29,19 @@ std::vector<Case> Cases() {
       {"eval_interval", [](C& c) { c.set_eval_interval(-1); }},
       {"eval_batch_size", [](C& c) { c.set_eval_batch_size(0); }},
       {"checkpoint_interval", [](C& c) { c.set_checkpoint_interval(-1); }},
+      {"registry.keep_latest",
+       [](C& c) { c.mutable_registry()->set_keep_latest(0); }},
+      {"registry.keep_best",
+       [](C& c) { c.mutable_registry()->set_keep_best(-1); }},
+      {"registry.best_metric",
+       [](C& c) { c.mutable_registry()->set_best_metric("Sinkhorn Loss"); }},
+      {"registry.best_goal",
+       [](C& c) {
+         c.mutable_registry()->set_best_goal(static_cast<pb::MetricGoal>(9));
+       }},
+      {"init_from", [](C& c) { c.set_init_from("no such ref"); }},
+      {"init_from", [](C& c) { c.set_init_from("nothing/1"); }},
+      {"init_from", [](C& c) { c.set_init_from(std::string(301, 'a')); }},
       {"dataset.kind",
        [](C& c) {
          c.mutable_dataset()->set_kind(static_cast<pb::DatasetKind>(99));

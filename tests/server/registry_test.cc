@@ -628,6 +628,43 @@ TEST_F(RegistryTest, RefsAndListFiltersAreChecked) {
   }
 }
 
+TEST_F(RegistryTest, FineTuningStartsFromAPinnedParentAndRecordsIt) {
+  Run(Config(10));  // reg-model/1, /2
+  const pb::Checkpoint parent = Get(std::string(kModel) + "@latest");
+  pb::TrainingConfig config = Config(10);
+  config.set_model("tuned");
+  config.set_init_from(std::string(kModel) + "@latest");
+  const pb::Job job = Run(config);
+  ASSERT_EQ(job.state(), pb::JOB_STATE_SUCCEEDED) << job.failure_reason();
+  // Resolved to the uuid at submission; the run started from those bytes.
+  EXPECT_EQ(job.resolved_config().init_from(), parent.uuid());
+  EXPECT_EQ(Sha256Hex(backend_.last_init()), parent.files(0).sha256());
+  const pb::Checkpoint child = Get("tuned@latest");
+  EXPECT_EQ(child.lineage().parent_uuid(), parent.uuid());
+
+  pb::Job rejected;
+  config.set_init_from("missing/1");
+  grpc::Status s = Submit(config, &rejected);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("training.init_from"));
+  config.set_init_from("not a ref");
+  s = Submit(config, &rejected);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("training.init_from must be"));
+  config.set_init_from(std::string(kModel) + "/1");  // an older version
+  s = Submit(config, &rejected, "", /*validate_only=*/true);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  pb::DeleteCheckpointRequest del;
+  del.set_ref(std::string(kModel) + "/1");
+  pb::Checkpoint deleted;
+  ASSERT_TRUE(
+      Call(&pb::CheckpointRegistry::Stub::DeleteCheckpoint, del, &deleted)
+          .ok());
+  s = Submit(config, &rejected);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("DELETED"));
+}
+
 TEST_F(RegistryTest, ConcurrentReadersSeeOnlyCompleteVersionsWhileTraining) {
   pb::TrainingConfig config = Config(400);
   config.mutable_registry()->set_keep_latest(1000);

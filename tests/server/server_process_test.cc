@@ -317,5 +317,67 @@ TEST_F(ServerProcessTest, KillDuringCheckpointWriteLeavesNoHalfVisibleVersion) {
   EXPECT_EQ(second.Kill(SIGTERM), 0);
 }
 
+TEST_F(ServerProcessTest, ACheckpointMovesBetweenServersByteForByte) {
+  ServerProcess a(data_dir_);
+  Connect(a.Start());
+  const std::string id = SubmitToy(100);
+  Watch(id);
+  const auto source = Versions(id, pb::CHECKPOINT_STATUS_READY);
+  ASSERT_FALSE(source.empty());
+  const pb::Checkpoint& original = source.back();
+  const auto download = [&](const std::string& ref) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::DownloadCheckpointRequest request;
+    request.set_ref(ref);
+    auto reader = registry_->DownloadCheckpoint(&context, request);
+    pb::DownloadCheckpointResponse r;
+    std::string bytes;
+    while (reader->Read(&r)) bytes += r.chunk().data();
+    EXPECT_TRUE(reader->Finish().ok());
+    return bytes;
+  };
+  const std::string bytes = download(original.uuid());
+  ASSERT_EQ(static_cast<int64_t>(bytes.size()), original.size_bytes());
+
+  char pattern[] = "/tmp/proxflow-process-test-b-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string other_dir = pattern;
+  ServerProcess b(other_dir);
+  Connect(b.Start());
+  pb::Checkpoint moved;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    auto writer = registry_->UploadCheckpoint(&context, &moved);
+    pb::UploadCheckpointRequest r;
+    r.mutable_header()->set_model("moved");
+    r.mutable_header()->set_sha256(original.files(0).sha256());
+    r.mutable_header()->set_size_bytes(original.size_bytes());
+    r.mutable_header()->set_parent(original.uuid());
+    writer->Write(r);
+    for (size_t i = 0; i < bytes.size(); i += 1 << 20) {
+      r.set_chunk(bytes.substr(i, 1 << 20));
+      writer->Write(r);
+    }
+    writer->WritesDone();
+    const grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // The receiving server loaded it (READY only after that) and recorded
+  // where it came from; its bytes are the sender's, so sampling the two
+  // gives the same points (core's Trainer.ACopiedCheckpointSamplesIdentically).
+  EXPECT_EQ(moved.status(), pb::CHECKPOINT_STATUS_READY);
+  EXPECT_EQ(moved.files(0).sha256(), original.files(0).sha256());
+  EXPECT_EQ(moved.lineage().step(), original.lineage().step());
+  EXPECT_EQ(moved.lineage().parent_uuid(), original.uuid());
+  EXPECT_EQ(moved.lineage().resolved_config().SerializeAsString(),
+            original.lineage().resolved_config().SerializeAsString());
+  EXPECT_EQ(download("moved@latest"), bytes);
+  EXPECT_EQ(b.Kill(SIGTERM), 0);
+  EXPECT_EQ(a.Kill(SIGTERM), 0);
+  std::filesystem::remove_all(other_dir);
+}
+
 }  // namespace
 }  // namespace proxflow::server
