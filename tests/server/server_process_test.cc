@@ -85,12 +85,7 @@ class ServerProcess {
   // Sends `signal` and reaps the process; returns its exit status.
   int Kill(int signal) {
     ::kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (log_ != nullptr) fclose(log_);
-    log_ = nullptr;
-    return status;
+    return Wait();
   }
 
  private:

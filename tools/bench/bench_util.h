@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <vector>
+
+#include "absl/status/status.h"
 
 namespace proxflow::bench {
 
@@ -18,6 +21,13 @@ inline double Median(std::vector<double> v) {
 
 inline double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A benchmark's exit code: 0, or 1 after printing `status` to stderr.
+inline int ExitCode(const char* program, const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "%s: %s\n", program, status.ToString().c_str());
+  return 1;
 }
 
 }  // namespace proxflow::bench

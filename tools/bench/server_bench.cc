@@ -163,10 +163,5 @@ absl::Status Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  absl::Status s = Main();
-  if (!s.ok()) {
-    std::fprintf(stderr, "proxflow-server-bench: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  return 0;
+  return proxflow::bench::ExitCode("proxflow-server-bench", Main());
 }
