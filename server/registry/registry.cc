@@ -89,6 +89,8 @@ absl::Status Registry::MarkFailed(pb::Checkpoint c, absl::string_view reason) {
   PROXFLOW_ASSIGN_OR_RETURN(std::optional<pb::Checkpoint> fresh,
                             store_->Get(c.uuid()));
   if (fresh.has_value()) c = *std::move(fresh);
+  // A version deleted meanwhile (its file purged) stays DELETED.
+  if (c.status() == pb::CHECKPOINT_STATUS_DELETED) return absl::OkStatus();
   c.set_status(pb::CHECKPOINT_STATUS_FAILED);
   c.set_status_reason(std::string(reason.substr(0, 1024)));
   *c.mutable_status_time() = TimeUtil::GetCurrentTime();

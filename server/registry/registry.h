@@ -179,8 +179,9 @@ class Registry {
   // A new PENDING version of `model` with a fresh uuid.
   absl::StatusOr<proxflow::v1::Checkpoint> CreatePending(
       proxflow::v1::Checkpoint checkpoint) ABSL_LOCKS_EXCLUDED(mu_);
-  // Marks `checkpoint` FAILED with `reason` (best effort: a store error is
-  // returned but the caller's own error matters more).
+  // Marks `checkpoint` FAILED with `reason`, unless it was DELETED meanwhile
+  // (best effort: a store error is returned but the caller's own error
+  // matters more).
   absl::Status MarkFailed(proxflow::v1::Checkpoint checkpoint,
                           absl::string_view reason) ABSL_LOCKS_EXCLUDED(mu_);
   // A read error of the version's file: DATA_LOSS and NOT_FOUND mean its
