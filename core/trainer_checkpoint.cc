@@ -133,40 +133,6 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
 
 namespace {
 
-// Loads the archive onto `device` and checks its header, returning the stored
-// config. INVALID_ARGUMENT for anything that is not a proxflow checkpoint of
-// this format version.
-absl::StatusOr<proxflow::v1::TrainingConfig> LoadArchive(
-    absl::string_view bytes, const c10::Device& device,
-    torch::serialize::InputArchive& a) {
-  proxflow::v1::TrainingConfig config;
-  absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
-    a.load_from(bytes.data(), bytes.size(), device);
-    c10::IValue format, version;
-    if (!a.try_read("format", format) || !format.isString() ||
-        format.toStringRef() != kFormat) {
-      return absl::InvalidArgumentError(
-          "checkpoint: not a proxflow checkpoint (no format tag)");
-    }
-    if (!a.try_read("format_version", version) || !version.isInt() ||
-        version.toInt() != kFormatVersion) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint: unsupported format_version ",
-                       version.isInt() ? version.toInt() : -1,
-                       " (this build reads ", kFormatVersion, ")"));
-    }
-    at::Tensor config_bytes;
-    a.read("config", config_bytes);
-    if (!config.ParseFromString(TensorToBytes(config_bytes))) {
-      return absl::InvalidArgumentError(
-          "checkpoint: the stored config does not parse");
-    }
-    return absl::OkStatus();
-  });
-  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(std::move(header)));
-  return config;
-}
-
 // Copies every parameter and buffer of `from` into the same-named tensor of
 // `to`; INVALID_ARGUMENT naming the first one missing or of another shape.
 absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
@@ -202,10 +168,42 @@ absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
 
 }  // namespace
 
+absl::StatusOr<proxflow::v1::TrainingConfig> LoadCheckpointArchive(
+    absl::string_view bytes, const c10::Device& device,
+    torch::serialize::InputArchive& a) {
+  proxflow::v1::TrainingConfig config;
+  absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
+    a.load_from(bytes.data(), bytes.size(), device);
+    c10::IValue format, version;
+    if (!a.try_read("format", format) || !format.isString() ||
+        format.toStringRef() != kFormat) {
+      return absl::InvalidArgumentError(
+          "checkpoint: not a proxflow checkpoint (no format tag)");
+    }
+    if (!a.try_read("format_version", version) || !version.isInt() ||
+        version.toInt() != kFormatVersion) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint: unsupported format_version ",
+                       version.isInt() ? version.toInt() : -1,
+                       " (this build reads ", kFormatVersion, ")"));
+    }
+    at::Tensor config_bytes;
+    a.read("config", config_bytes);
+    if (!config.ParseFromString(TensorToBytes(config_bytes))) {
+      return absl::InvalidArgumentError(
+          "checkpoint: the stored config does not parse");
+    }
+    return absl::OkStatus();
+  });
+  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(std::move(header)));
+  return config;
+}
+
 absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
   torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
-                            LoadArchive(bytes, c10::Device(c10::kCPU), a));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      proxflow::v1::TrainingConfig config,
+      LoadCheckpointArchive(bytes, c10::Device(c10::kCPU), a));
   absl::StatusOr<TrainOptions> options = ResolveTrainOptions(config);
   if (!options.ok()) {
     return absl::InvalidArgumentError(
@@ -243,7 +241,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
   torch::serialize::InputArchive a;
   PROXFLOW_ASSIGN_OR_RETURN(
       proxflow::v1::TrainingConfig config,
-      LoadArchive(init_checkpoint, c10::Device(c10::kCPU), a));
+      LoadCheckpointArchive(init_checkpoint, c10::Device(c10::kCPU), a));
   absl::StatusOr<TrainOptions> stored = ResolveTrainOptions(config);
   if (!stored.ok()) {
     return absl::InvalidArgumentError(
@@ -279,7 +277,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
       spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
   torch::serialize::InputArchive a;
   PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
-                            LoadArchive(bytes, device, a));
+                            LoadCheckpointArchive(bytes, device, a));
   PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options, ResolveTrainOptions(config));
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
                             BuildImpl(options, runtime));

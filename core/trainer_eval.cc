@@ -13,8 +13,6 @@
 #include "core/trainer_impl.h"
 
 namespace proxflow::core {
-namespace {
-
 PointSamples ToPoints(const at::Tensor& x) {
   const at::Tensor c = x.detach().to(at::kFloat).cpu().contiguous();
   PointSamples out;
@@ -24,8 +22,6 @@ PointSamples ToPoints(const at::Tensor& x) {
   return out;
 }
 
-// One source draw per seed, each from a generator of its own: a sample's start
-// depends on its seed alone, never on the batch it is computed in.
 at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
                            const std::vector<uint64_t>& seeds) {
   std::vector<at::Tensor> starts;
@@ -37,7 +33,25 @@ at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
   return at::cat(starts);
 }
 
-}  // namespace
+absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
+                                        const TrainOptions& options,
+                                        const c10::Device& device,
+                                        const std::vector<uint64_t>& seeds,
+                                        Solver solver, int steps) {
+  if (steps < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("steps must be >= 1, got ", steps));
+  }
+  if (seeds.empty())
+    return absl::InvalidArgumentError("seeds must not be empty");
+  return Fence("sampling", [&]() -> absl::StatusOr<PointSamples> {
+    const at::Tensor x0 =
+        SourceFromSeeds(options.source, options.dataset.dimension, seeds)
+            .to(device);
+    const double dt = options.flow.horizon / steps;
+    return ToPoints(Integrate(solver, flow.Field(), x0, 0.0, dt, steps).final);
+  });
+}
 
 absl::StatusOr<Metrics> Trainer::Evaluate() {
   return Fence("evaluation", [&]() -> absl::StatusOr<Metrics> {
@@ -109,19 +123,8 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
 
 absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
                                              Solver solver, int steps) {
-  if (steps < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("steps must be >= 1, got ", steps));
-  }
-  return Fence("sampling", [&]() -> absl::StatusOr<PointSamples> {
-    Impl& s = *impl_;
-    const at::Tensor x0 =
-        SourceFromSeeds(s.options.source, s.options.dataset.dimension, seeds)
-            .to(s.device);
-    const double dt = s.options.flow.horizon / steps;
-    return ToPoints(
-        Integrate(solver, s.flow->Field(), x0, 0.0, dt, steps).final);
-  });
+  return SampleFlow(*impl_->flow, impl_->options, impl_->device, seeds, solver,
+                    steps);
 }
 
 absl::StatusOr<PointSamples> Trainer::SourcePoints(

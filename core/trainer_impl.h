@@ -6,6 +6,7 @@
 
 #include <c10/core/Device.h>
 #include <torch/optim/adam.h>
+#include <torch/serialize/input-archive.h>
 
 #include <memory>
 #include <vector>
@@ -24,6 +25,30 @@ struct Networks {
   Critic critic{nullptr};
 };
 Networks MakeNetworks(const TrainOptions& options);
+
+// Rows of points, on the CPU.
+PointSamples ToPoints(const at::Tensor& x);
+
+// One source draw per seed, each from a generator of its own: a sample's start
+// depends on its seed alone, never on the batch it is computed in.
+at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
+                           const std::vector<uint64_t>& seeds);
+
+// The one sampling path (Trainer::Sample, FlowModel::Sample): integrates
+// `flow` from one source draw per seed with `solver` and exactly `steps`
+// steps over [0, horizon]. INVALID_ARGUMENT for steps < 1 or no seeds.
+absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
+                                        const TrainOptions& options,
+                                        const c10::Device& device,
+                                        const std::vector<uint64_t>& seeds,
+                                        Solver solver, int steps);
+
+// Loads checkpoint bytes onto `device` into `archive` and checks the header,
+// returning the stored (resolved) config. INVALID_ARGUMENT for anything that
+// is not a proxflow checkpoint of this format version.
+absl::StatusOr<proxflow::v1::TrainingConfig> LoadCheckpointArchive(
+    absl::string_view bytes, const c10::Device& device,
+    torch::serialize::InputArchive& archive);
 
 struct Trainer::Impl {
   Impl(const TrainOptions& o, c10::Device d);

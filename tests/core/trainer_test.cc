@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "core/flow_model.h"
 #include "core/metrics.h"
 #include "core/options_resolver.h"
 
@@ -217,6 +218,36 @@ TEST(Trainer, ACopiedCheckpointSamplesIdentically) {
   ASSERT_TRUE(sa.ok() && sb.ok() && st.ok());
   EXPECT_EQ(sa->values, sb->values);
   EXPECT_EQ(sa->values, st->values);
+}
+
+TEST(FlowModel, SamplesExactlyLikeTheTrainerThatWroteIt) {
+  for (const auto form :
+       {pb::GENERATOR_FORM_POTENTIAL, pb::GENERATOR_FORM_DIRECT_VELOCITY}) {
+    pb::TrainingConfig c = SmallConfig(3);
+    c.mutable_generator()->set_form(form);
+    auto t = MakeTrainer(c);
+    Steps(*t, 3);
+    auto bytes = t->SerializeCheckpoint();
+    ASSERT_TRUE(bytes.ok());
+    auto model = FlowModel::Load(*bytes, "cpu");
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_EQ((*model)->iteration(), 3);
+    EXPECT_EQ((*model)->device(), "cpu");
+    EXPECT_EQ((*model)->options().generator.form, t->options().generator.form);
+    EXPECT_GT((*model)->parameter_bytes(), 0);
+    for (const Solver solver : {Solver::kEuler, Solver::kRk4}) {
+      auto from_model = (*model)->Sample({4, 5, 6, 7}, solver, 6);
+      auto from_trainer = t->Sample({4, 5, 6, 7}, solver, 6);
+      ASSERT_TRUE(from_model.ok() && from_trainer.ok());
+      EXPECT_EQ(from_model->values, from_trainer->values);  // bitwise
+    }
+    EXPECT_EQ((*model)->Sample({1}, Solver::kEuler, 0).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ((*model)->Sample({}, Solver::kEuler, 3).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(FlowModel::Load("junk", "cpu").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Trainer, FineTuningStartsFromTheParentsWeights) {
