@@ -5,12 +5,10 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/flow.h"
 #include "core/networks.h"
-#include "core/options_resolver.h"
 #include "core/torch_fence.h"
 #include "core/trainer_impl.h"
 
@@ -34,33 +32,19 @@ absl::StatusOr<std::unique_ptr<FlowModel>> FlowModel::Load(
   impl->device =
       spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
   torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
+  PROXFLOW_ASSIGN_OR_RETURN(impl->options,
                             LoadCheckpointArchive(checkpoint, impl->device, a));
-  absl::StatusOr<TrainOptions> options = ResolveTrainOptions(config);
-  if (!options.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint: its stored config does not resolve (",
-                     options.status().message(), ")"));
-  }
-  impl->options = *std::move(options);
-  absl::Status loaded = Fence("loading the flow", [&]() -> absl::Status {
+  PROXFLOW_ASSIGN_OR_RETURN(
+      Networks nets, LoadNetworks(a, impl->options, /*with_critic=*/false));
+  impl->generator = nets.generator;
+  PROXFLOW_RETURN_IF_ERROR(Fence("loading the flow", [&]() -> absl::Status {
     c10::IValue iteration;
     a.read("iteration", iteration);
     impl->iteration = iteration.toInt();
-    impl->generator = MakeNetworks(impl->options).generator;
-    torch::serialize::InputArchive generator;
-    a.read("generator", generator);
-    impl->generator->load(generator);
     impl->generator->to(impl->device);
     for (auto& p : impl->generator->parameters()) p.set_requires_grad(false);
     return absl::OkStatus();
-  });
-  if (loaded.code() == absl::StatusCode::kInternal) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint: not a loadable proxflow checkpoint (",
-                     loaded.message(), ")"));
-  }
-  PROXFLOW_RETURN_IF_ERROR(loaded);
+  }));
   impl->flow = std::make_unique<Flow>(
       impl->generator, impl->options.generator.form, impl->options.flow.lambda);
   return std::unique_ptr<FlowModel>(new FlowModel(std::move(impl)));

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/base/error_text.h"
 #include "core/base/resource_name.h"
 #include "core/base/status_macros.h"
 #include "core/presets.h"
@@ -93,15 +94,8 @@ constexpr std::pair<pb::KineticEnergyPoint, KineticEnergyPoint> kKePoints[] = {
     {pb::KINETIC_ENERGY_POINT_DETACHED_POST_STEP,
      KineticEnergyPoint::kDetachedPostStep},
     {pb::KINETIC_ENERGY_POINT_TRAJECTORY, KineticEnergyPoint::kTrajectory}};
-// Quotes a user string for an error message, cut at 64 characters.
-std::string QuoteShort(const std::string& s) {
-  return absl::StrCat("\"", s.substr(0, 64), s.size() > 64 ? "...\"" : "\"");
-}
-
 absl::Status CheckName(const std::string& field, const std::string& name) {
-  if (IsValidResourceName(name)) return absl::OkStatus();
-  return Invalid(field, "must be 1..128 characters of [A-Za-z0-9._-]",
-                 QuoteShort(name));
+  return CheckResourceName(absl::StrCat("training.", field), name);
 }
 
 constexpr std::pair<pb::DatasetKind, DatasetKind> kDatasetKinds[] = {
@@ -346,7 +340,7 @@ absl::StatusOr<RegistryOptions> ResolveRegistry(const pb::RegistryConfig& c) {
   if (!IsMetricName(c.best_metric())) {
     return Invalid("registry.best_metric",
                    "must be 1..64 characters of [a-z0-9_]",
-                   QuoteShort(c.best_metric()));
+                   QuoteForError(c.best_metric()));
   }
   PROXFLOW_ASSIGN_OR_RETURN(r.minimize,
                             MapEnum("registry.best_goal", c.best_goal(), kGoals,

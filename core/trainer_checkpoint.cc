@@ -168,7 +168,7 @@ absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
 
 }  // namespace
 
-absl::StatusOr<proxflow::v1::TrainingConfig> LoadCheckpointArchive(
+absl::StatusOr<TrainOptions> LoadCheckpointArchive(
     absl::string_view bytes, const c10::Device& device,
     torch::serialize::InputArchive& a) {
   proxflow::v1::TrainingConfig config;
@@ -196,24 +196,45 @@ absl::StatusOr<proxflow::v1::TrainingConfig> LoadCheckpointArchive(
     return absl::OkStatus();
   });
   PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(std::move(header)));
-  return config;
-}
-
-absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      proxflow::v1::TrainingConfig config,
-      LoadCheckpointArchive(bytes, c10::Device(c10::kCPU), a));
   absl::StatusOr<TrainOptions> options = ResolveTrainOptions(config);
   if (!options.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint: its stored config does not resolve (",
                      options.status().message(), ")"));
   }
-  CheckpointSummary summary;
-  summary.config = std::move(config);
+  return options;
+}
+
+absl::StatusOr<Networks> LoadNetworks(torch::serialize::InputArchive& a,
+                                      const TrainOptions& options,
+                                      bool with_critic) {
+  Networks nets = MakeNetworks(options);
   PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(
       Fence("loading checkpoint networks", [&]() -> absl::Status {
+        torch::serialize::InputArchive generator;
+        a.read("generator", generator);
+        nets.generator->load(generator);
+        if (with_critic) {
+          torch::serialize::InputArchive critic;
+          a.read("critic", critic);
+          nets.critic->load(critic);
+        }
+        return absl::OkStatus();
+      })));
+  return nets;
+}
+
+absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
+  torch::serialize::InputArchive a;
+  PROXFLOW_ASSIGN_OR_RETURN(
+      TrainOptions options,
+      LoadCheckpointArchive(bytes, c10::Device(c10::kCPU), a));
+  PROXFLOW_RETURN_IF_ERROR(
+      LoadNetworks(a, options, /*with_critic=*/true).status());
+  CheckpointSummary summary;
+  summary.config = std::move(options.resolved_config);
+  PROXFLOW_RETURN_IF_ERROR(
+      NotReadableIsBadInput(Fence("reading checkpoint", [&]() -> absl::Status {
         c10::IValue iteration, torch_version;
         a.read("iteration", iteration);
         summary.iteration = iteration.toInt();
@@ -221,12 +242,6 @@ absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
             torch_version.isString()) {
           summary.torch_version = torch_version.toStringRef();
         }
-        Networks nets = MakeNetworks(*options);
-        torch::serialize::InputArchive generator, critic;
-        a.read("generator", generator);
-        a.read("critic", critic);
-        nets.generator->load(generator);
-        nets.critic->load(critic);
         summary.history = ReadHistory(a);
         return absl::OkStatus();
       })));
@@ -238,29 +253,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
     absl::string_view init_checkpoint) {
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
                             BuildImpl(options, runtime));
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      proxflow::v1::TrainingConfig config,
-      LoadCheckpointArchive(init_checkpoint, c10::Device(c10::kCPU), a));
-  absl::StatusOr<TrainOptions> stored = ResolveTrainOptions(config);
-  if (!stored.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("training.init_from: the checkpoint's config does not "
-                     "resolve (",
-                     stored.status().message(), ")"));
-  }
   // Loaded into networks of the checkpoint's own shapes, then copied tensor
   // by tensor after a shape check (Module::load would silently take any).
-  Networks from = MakeNetworks(*stored);
-  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(
-      Fence("loading initial weights", [&]() -> absl::Status {
-        torch::serialize::InputArchive generator, critic;
-        a.read("generator", generator);
-        a.read("critic", critic);
-        from.generator->load(generator);
-        from.critic->load(critic);
-        return absl::OkStatus();
-      })));
+  torch::serialize::InputArchive a;
+  PROXFLOW_ASSIGN_OR_RETURN(
+      TrainOptions stored,
+      LoadCheckpointArchive(init_checkpoint, c10::Device(c10::kCPU), a));
+  PROXFLOW_ASSIGN_OR_RETURN(Networks from,
+                            LoadNetworks(a, stored, /*with_critic=*/true));
   PROXFLOW_RETURN_IF_ERROR(
       CopyWeights(*from.generator, *impl->generator, "generator"));
   PROXFLOW_RETURN_IF_ERROR(CopyWeights(*from.critic, *impl->critic, "critic"));
@@ -276,9 +276,8 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
   const c10::Device device =
       spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
   torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(proxflow::v1::TrainingConfig config,
+  PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options,
                             LoadCheckpointArchive(bytes, device, a));
-  PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options, ResolveTrainOptions(config));
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
                             BuildImpl(options, runtime));
   PROXFLOW_RETURN_IF_ERROR(Fence("restoring checkpoint", [&]() -> absl::Status {

@@ -43,12 +43,18 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
                                         const std::vector<uint64_t>& seeds,
                                         Solver solver, int steps);
 
-// Loads checkpoint bytes onto `device` into `archive` and checks the header,
-// returning the stored (resolved) config. INVALID_ARGUMENT for anything that
-// is not a proxflow checkpoint of this format version.
-absl::StatusOr<proxflow::v1::TrainingConfig> LoadCheckpointArchive(
+// Loads checkpoint bytes onto `device` into `archive`, checks the header and
+// resolves the stored config. INVALID_ARGUMENT for anything that is not a
+// proxflow checkpoint of this format version.
+absl::StatusOr<TrainOptions> LoadCheckpointArchive(
     absl::string_view bytes, const c10::Device& device,
     torch::serialize::InputArchive& archive);
+
+// Networks of `options` with the archive's generator weights (and critic's,
+// `with_critic`); INVALID_ARGUMENT when the archive cannot fill them.
+absl::StatusOr<Networks> LoadNetworks(torch::serialize::InputArchive& archive,
+                                      const TrainOptions& options,
+                                      bool with_critic);
 
 struct Trainer::Impl {
   Impl(const TrainOptions& o, c10::Device d);

@@ -36,7 +36,7 @@ class DownloadReactor
       Finish(ToGrpcStatus(status));
       return;
     }
-    *response_.mutable_header() = download_.checkpoint;
+    *response_.mutable_header() = checkpoint_;
     StartWrite(&response_);
   }
 
@@ -45,12 +45,12 @@ class DownloadReactor
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "download cancelled"));
       return;
     }
-    if (offset_ >= download_.size_bytes) {
+    if (offset_ >= checkpoint_.files(0).size_bytes()) {
       Finish(grpc::Status::OK);
       return;
     }
     absl::StatusOr<std::string> bytes =
-        registry_->ReadRange(download_, offset_, chunk_bytes_);
+        registry_->ReadRange(checkpoint_, offset_, chunk_bytes_);
     if (!bytes.ok()) {
       Finish(ToGrpcStatus(bytes.status()));
       return;
@@ -74,13 +74,13 @@ class DownloadReactor
     }
     chunk_bytes_ =
         r.chunk_size_bytes() == 0 ? kMaxChunkBytes : r.chunk_size_bytes();
-    PROXFLOW_ASSIGN_OR_RETURN(download_, registry_->BeginDownload(r));
+    PROXFLOW_ASSIGN_OR_RETURN(checkpoint_, registry_->BeginDownload(r));
     offset_ = r.offset();
     return absl::OkStatus();
   }
 
   Registry* const registry_;
-  Registry::Download download_;
+  pb::Checkpoint checkpoint_;
   int64_t offset_ = 0;
   int64_t chunk_bytes_ = kMaxChunkBytes;
   pb::DownloadCheckpointResponse response_;

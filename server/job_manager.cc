@@ -1,15 +1,13 @@
 #include "server/job_manager.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/base/file_util.h"
+#include "core/base/error_text.h"
 #include "core/base/resource_name.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
@@ -33,13 +31,9 @@ std::string NewJobId() {
   return absl::StrCat("job-", absl::BytesToHexString(raw));
 }
 
-// Quotes a client string for an error message, cut to a readable length.
-std::string Quote(absl::string_view s) {
-  return absl::StrCat("\"", s.substr(0, 64), s.size() > 64 ? "...\"" : "\"");
-}
-
 absl::Status NotFound(absl::string_view job_id) {
-  return absl::NotFoundError(absl::StrCat("job ", Quote(job_id), " not found"));
+  return absl::NotFoundError(
+      absl::StrCat("job ", QuoteForError(job_id), " not found"));
 }
 
 }  // namespace
@@ -146,7 +140,7 @@ absl::Status JobManager::ResolveInitFrom(pb::TrainingConfig& config) {
     // Like an unknown dataset name, an unknown parent is a bad config.
     return absl::InvalidArgumentError(absl::StrCat(
         "training.init_from names no checkpoint (", parent.status().message(),
-        "), got ", Quote(config.init_from())));
+        "), got ", QuoteForError(config.init_from())));
   }
   if (!parent.ok()) {
     const absl::string_view message = parent.status().message();
@@ -167,13 +161,13 @@ absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("training.dataset.uploaded_name names no uploaded "
                      "dataset, got ",
-                     Quote(options.dataset.uploaded_name)));
+                     QuoteForError(options.dataset.uploaded_name)));
   }
   PROXFLOW_RETURN_IF_ERROR(d.status());
   if (d->dimension() != options.dataset.dimension) {
     return absl::InvalidArgumentError(absl::StrCat(
         "training.dataset.dimension must equal the row length of dataset ",
-        Quote(d->name()), " (", d->dimension(), "), got ",
+        QuoteForError(d->name()), " (", d->dimension(), "), got ",
         options.dataset.dimension));
   }
   const int64_t need =
@@ -182,7 +176,7 @@ absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "training.batch_size and training.eval_batch_size must be <= the rows "
         "of dataset ",
-        Quote(d->name()), " (", d->rows(), "), got ", need));
+        QuoteForError(d->name()), " (", d->rows(), "), got ", need));
   }
   return absl::OkStatus();
 }
@@ -194,7 +188,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
     return absl::InvalidArgumentError(
         absl::StrCat("request_id must be 0..128 characters of [A-Za-z0-9._-], "
                      "got ",
-                     Quote(request.request_id())));
+                     QuoteForError(request.request_id())));
   }
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(request.config()));
@@ -215,7 +209,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
     if (match) {
       if (match->body_sha256 != body_sha256) {
         return absl::AlreadyExistsError(
-            absl::StrCat("request_id ", Quote(request.request_id()),
+            absl::StrCat("request_id ", QuoteForError(request.request_id()),
                          " was already used by job ", match->job.id(),
                          " with a different config"));
       }
@@ -293,21 +287,15 @@ absl::StatusOr<pb::ListJobsResponse> JobManager::List(
     }
     states.push_back(static_cast<pb::JobState>(s));
   }
-  PROXFLOW_ASSIGN_OR_RETURN(std::string position,
-                            DecodePageToken("ListJobs", request.page_token()));
-  int64_t after = 0;
-  if (!position.empty() && (!absl::SimpleAtoi(position, &after) || after < 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token is not a token from ListJobs, got ",
-                     Quote(request.page_token())));
-  }
+  PROXFLOW_ASSIGN_OR_RETURN(
+      const int64_t after,
+      DecodeRowPageToken("ListJobs", request.page_token()));
   PROXFLOW_ASSIGN_OR_RETURN(JobStore::Page page,
                             store_->List(after, limit, states));
   pb::ListJobsResponse response;
   for (pb::Job& job : page.jobs) *response.add_jobs() = std::move(job);
   if (page.next_after > 0)
-    response.set_next_page_token(
-        EncodePageToken("ListJobs", absl::StrCat(page.next_after)));
+    response.set_next_page_token(EncodePageToken("ListJobs", page.next_after));
   return response;
 }
 

@@ -3,6 +3,7 @@
 #ifndef PROXFLOW_SERVER_PAGINATION_H_
 #define PROXFLOW_SERVER_PAGINATION_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,11 @@ std::string EncodePageToken(absl::string_view rpc, absl::string_view position);
 // page_token when it was not made by EncodePageToken for `rpc`.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view rpc,
                                             absl::string_view token);
+
+// The same for positions that are row numbers (> 0): 0 for an empty token.
+std::string EncodePageToken(absl::string_view rpc, int64_t position);
+absl::StatusOr<int64_t> DecodeRowPageToken(absl::string_view rpc,
+                                           absl::string_view token);
 
 }  // namespace proxflow::server
 

@@ -2,6 +2,8 @@
 #ifndef PROXFLOW_CORE_BASE_FILE_UTIL_H_
 #define PROXFLOW_CORE_BASE_FILE_UTIL_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -10,10 +12,42 @@
 
 namespace proxflow {
 
-// Writes `bytes` to `path` atomically: a temp file in the same directory,
-// fsync, rename over `path`, fsync of the directory. Readers see the old file
-// or the whole new one, never a torn one. Returns an error naming the path and
-// the failing step.
+// A file written in pieces under a temporary name and published atomically:
+// fsync, rename to its final path, fsync of the directory. Readers of the final
+// path see the old file or the whole new one, never a torn one. Destroying it
+// unpublished removes the temporary file. Errors name the path and the failing
+// step. Not thread-safe (one writer).
+class StagedFile {
+ public:
+  // Creates <dir>/<prefix>XXXXXX, mode 0644.
+  static absl::StatusOr<std::unique_ptr<StagedFile>> Create(
+      const std::string& dir, absl::string_view prefix);
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  absl::Status Append(absl::string_view bytes);
+  // fsync and close: the contents are durable at temp_path() (to inspect them
+  // before publishing). No Append() after it.
+  absl::Status Sync();
+  // Sync() when not done yet, rename to `path` (on the same file system; its
+  // directory must exist), fsync of that directory.
+  absl::Status Publish(const std::string& path);
+
+  int64_t size() const { return size_; }
+  const std::string& temp_path() const { return temp_; }
+
+ private:
+  StagedFile(std::string temp, int fd) : temp_(std::move(temp)), fd_(fd) {}
+
+  const std::string temp_;
+  int fd_;
+  int64_t size_ = 0;
+  bool published_ = false;
+};
+
+// Writes `bytes` to `path` atomically through a StagedFile in the same
+// directory.
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view bytes);
 

@@ -5,7 +5,10 @@
 
 #include <cctype>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/base/error_text.h"
 
 namespace proxflow {
 
@@ -23,6 +26,16 @@ inline bool IsValidResourceName(absl::string_view name) {
     }
   }
   return true;
+}
+
+// OK for a valid name; otherwise INVALID_ARGUMENT naming `field` and the
+// value (the one message every name check gives).
+inline absl::Status CheckResourceName(absl::string_view field,
+                                      absl::string_view name) {
+  if (IsValidResourceName(name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be 1..128 characters of [A-Za-z0-9._-], got ",
+                   QuoteForError(name)));
 }
 
 }  // namespace proxflow

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "core/base/error_text.h"
 #include "core/base/resource_name.h"
-#include "server/registry/registry_rules.h"
 
 namespace proxflow::server {
 namespace {

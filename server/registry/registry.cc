@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/resource_name.h"
-#include "core/base/sha256.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/fault_point.h"
@@ -23,23 +22,6 @@ namespace {
 
 namespace pb = proxflow::v1;
 using google::protobuf::util::TimeUtil;
-
-absl::StatusOr<int64_t> DecodeNumberToken(absl::string_view rpc,
-                                          absl::string_view token) {
-  PROXFLOW_ASSIGN_OR_RETURN(std::string position, DecodePageToken(rpc, token));
-  int64_t after = 0;
-  if (!position.empty() && !absl::SimpleAtoi(position, &after)) {
-    return absl::InvalidArgumentError("page_token is not valid for this call");
-  }
-  return after;
-}
-
-absl::Status CheckModelName(absl::string_view field, absl::string_view name) {
-  if (IsValidResourceName(name)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, " must be 1..128 characters of [A-Za-z0-9._-], got ",
-                   QuoteForError(name)));
-}
 
 }  // namespace
 
@@ -62,18 +44,15 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Create(
 absl::Status Registry::Recover() {
   CheckpointFilter pending;
   pending.statuses = {pb::CHECKPOINT_STATUS_PENDING};
-  for (int64_t after = 0;;) {
-    PROXFLOW_ASSIGN_OR_RETURN(RegistryStore::CheckpointPage page,
-                              store_->List(pending, after, kMaxPageSize));
-    for (pb::Checkpoint& c : page.checkpoints) {
-      PROXFLOW_RETURN_IF_ERROR(MarkFailed(
-          std::move(c),
-          "interrupted: the server stopped before the file was complete and "
-          "verified"));
-    }
-    if (page.next_after == 0) return absl::OkStatus();
-    after = page.next_after;
+  PROXFLOW_ASSIGN_OR_RETURN(std::vector<pb::Checkpoint> interrupted,
+                            store_->ListAll(pending));
+  for (pb::Checkpoint& c : interrupted) {
+    PROXFLOW_RETURN_IF_ERROR(MarkFailed(
+        std::move(c),
+        "interrupted: the server stopped before the file was complete and "
+        "verified"));
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<pb::Checkpoint> Registry::CreatePending(pb::Checkpoint c) {
@@ -98,8 +77,14 @@ absl::Status Registry::MarkFailed(pb::Checkpoint c, absl::string_view reason) {
 }
 
 absl::StatusOr<pb::Checkpoint> Registry::SaveTraining(TrainingSave save) {
-  const std::string sha = Sha256Hex(save.bytes);
+  // Staged first (invisible until committed), hashed once as it is written:
+  // the hash names the PENDING version's file before the file is published.
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<BlobStore::Writer> writer,
+                            blobs_->NewWriter());
+  PROXFLOW_RETURN_IF_ERROR(writer->Append(save.bytes));
+  const std::string sha = writer->Sha256Hex();
   const auto size = static_cast<int64_t>(save.bytes.size());
+  save.bytes.clear();
   pb::Checkpoint c;
   c.set_model(save.model);
   c.set_source(pb::CHECKPOINT_SOURCE_TRAINING);
@@ -117,10 +102,8 @@ absl::StatusOr<pb::Checkpoint> Registry::SaveTraining(TrainingSave save) {
   c.mutable_build()->set_device(save.device);
   PROXFLOW_ASSIGN_OR_RETURN(c, CreatePending(std::move(c)));
 
-  // The file, outside the lock: staged, fsynced, renamed, then re-read.
-  CrashPoint("registry.before_blob_write");
-  absl::Status stored = blobs_->Put(save.bytes).status();
-  save.bytes.clear();
+  // The file, outside the lock: fsynced, renamed, then re-read.
+  absl::Status stored = writer->Commit(sha, "").status();
   if (stored.ok()) stored = blobs_->Verify(sha);
   CrashPoint("registry.after_blob_write");
   if (!stored.ok()) {
@@ -160,19 +143,9 @@ absl::StatusOr<std::vector<pb::Checkpoint>> Registry::JobCheckpoints(
   CheckpointFilter filter;
   filter.job_id = job_id;
   filter.statuses = {pb::CHECKPOINT_STATUS_READY};
-  std::vector<pb::Checkpoint> out;
-  for (int64_t after = 0;;) {
-    PROXFLOW_ASSIGN_OR_RETURN(RegistryStore::CheckpointPage page,
-                              store_->List(filter, after, kMaxPageSize));
-    for (pb::Checkpoint& c : page.checkpoints) out.push_back(std::move(c));
-    if (page.next_after == 0) break;
-    after = page.next_after;
-  }
-  std::sort(out.begin(), out.end(),
-            [](const pb::Checkpoint& a, const pb::Checkpoint& b) {
-              return std::make_pair(a.lineage().step(), a.version()) >
-                     std::make_pair(b.lineage().step(), b.version());
-            });
+  PROXFLOW_ASSIGN_OR_RETURN(std::vector<pb::Checkpoint> out,
+                            store_->ListAll(filter));
+  std::sort(out.begin(), out.end(), NewerStep);
   return out;
 }
 
@@ -258,7 +231,7 @@ absl::StatusOr<pb::ListCheckpointsResponse> Registry::ListCheckpoints(
     const pb::ListCheckpointsRequest& request) {
   CheckpointFilter filter;
   if (!request.model().empty())
-    PROXFLOW_RETURN_IF_ERROR(CheckModelName("model", request.model()));
+    PROXFLOW_RETURN_IF_ERROR(CheckResourceName("model", request.model()));
   if (!request.tag().empty())
     PROXFLOW_RETURN_IF_ERROR(CheckTag("tag", request.tag()));
   if (request.job_id().size() > 128) {
@@ -283,7 +256,7 @@ absl::StatusOr<pb::ListCheckpointsResponse> Registry::ListCheckpoints(
                             ResolvePageSize(request.page_size(), 100));
   PROXFLOW_ASSIGN_OR_RETURN(
       int64_t after,
-      DecodeNumberToken("ListCheckpoints", request.page_token()));
+      DecodeRowPageToken("ListCheckpoints", request.page_token()));
   PROXFLOW_ASSIGN_OR_RETURN(RegistryStore::CheckpointPage page,
                             store_->List(filter, after, limit));
   pb::ListCheckpointsResponse out;
@@ -291,14 +264,14 @@ absl::StatusOr<pb::ListCheckpointsResponse> Registry::ListCheckpoints(
     *out.add_checkpoints() = std::move(c);
   if (page.next_after > 0) {
     out.set_next_page_token(
-        EncodePageToken("ListCheckpoints", absl::StrCat(page.next_after)));
+        EncodePageToken("ListCheckpoints", page.next_after));
   }
   return out;
 }
 
 absl::StatusOr<pb::ListAliasHistoryResponse> Registry::ListAliasHistory(
     const pb::ListAliasHistoryRequest& request) {
-  PROXFLOW_RETURN_IF_ERROR(CheckModelName("model", request.model()));
+  PROXFLOW_RETURN_IF_ERROR(CheckResourceName("model", request.model()));
   if (!request.alias().empty() && !IsValidAlias(request.alias())) {
     return absl::InvalidArgumentError(
         absl::StrCat("alias must be 1..64 characters of [A-Za-z0-9._-], not "
@@ -309,7 +282,7 @@ absl::StatusOr<pb::ListAliasHistoryResponse> Registry::ListAliasHistory(
                             ResolvePageSize(request.page_size(), 100));
   PROXFLOW_ASSIGN_OR_RETURN(
       int64_t before,
-      DecodeNumberToken("ListAliasHistory", request.page_token()));
+      DecodeRowPageToken("ListAliasHistory", request.page_token()));
   PROXFLOW_ASSIGN_OR_RETURN(
       RegistryStore::HistoryPage page,
       store_->AliasHistory(request.model(), request.alias(), before, limit));
@@ -317,14 +290,14 @@ absl::StatusOr<pb::ListAliasHistoryResponse> Registry::ListAliasHistory(
   for (pb::AliasChange& c : page.changes) *out.add_changes() = std::move(c);
   if (page.next_before > 0) {
     out.set_next_page_token(
-        EncodePageToken("ListAliasHistory", absl::StrCat(page.next_before)));
+        EncodePageToken("ListAliasHistory", page.next_before));
   }
   return out;
 }
 
 absl::StatusOr<pb::SetAliasResponse> Registry::SetAlias(
     const pb::SetAliasRequest& request) {
-  PROXFLOW_RETURN_IF_ERROR(CheckModelName("model", request.model()));
+  PROXFLOW_RETURN_IF_ERROR(CheckResourceName("model", request.model()));
   PROXFLOW_RETURN_IF_ERROR(CheckUserAlias(request.alias()));
   absl::MutexLock lock(&mu_);
   PROXFLOW_ASSIGN_OR_RETURN(pb::Checkpoint c,
@@ -349,7 +322,7 @@ absl::StatusOr<pb::SetAliasResponse> Registry::SetAlias(
 
 absl::StatusOr<pb::DeleteAliasResponse> Registry::DeleteAlias(
     const pb::DeleteAliasRequest& request) {
-  PROXFLOW_RETURN_IF_ERROR(CheckModelName("model", request.model()));
+  PROXFLOW_RETURN_IF_ERROR(CheckResourceName("model", request.model()));
   PROXFLOW_RETURN_IF_ERROR(CheckUserAlias(request.alias()));
   absl::MutexLock lock(&mu_);
   PROXFLOW_ASSIGN_OR_RETURN(

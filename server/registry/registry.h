@@ -148,20 +148,16 @@ class Registry {
       const proxflow::v1::UploadCheckpointHeader& header)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // A READY version and its file, verified against its SHA-256 (DATA_LOSS as
-  // ReadVerified), for a download from `offset` (OUT_OF_RANGE naming offset
-  // when past the end).
-  struct Download {
-    proxflow::v1::Checkpoint checkpoint;
-    std::string sha256;
-    int64_t size_bytes = 0;
-  };
-  absl::StatusOr<Download> BeginDownload(
+  // The READY version to download, its file (files[0]) verified against its
+  // SHA-256 (DATA_LOSS as ReadVerified); OUT_OF_RANGE naming offset when the
+  // request's offset is past the end.
+  absl::StatusOr<proxflow::v1::Checkpoint> BeginDownload(
       const proxflow::v1::DownloadCheckpointRequest& request)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Bytes [offset, offset + length) of a downloaded file.
-  absl::StatusOr<std::string> ReadRange(const Download& download,
-                                        int64_t offset, int64_t length);
+  // Bytes [offset, offset + length) of the version's file.
+  absl::StatusOr<std::string> ReadRange(
+      const proxflow::v1::Checkpoint& checkpoint, int64_t offset,
+      int64_t length);
 
   // --- Retention
   // ----------------------------------------------------------------- Retention

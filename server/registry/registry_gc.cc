@@ -11,7 +11,6 @@
 #include "core/base/resource_name.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/pagination.h"
 #include "server/registry/registry.h"
 #include "server/registry/registry_rules.h"
 
@@ -20,18 +19,6 @@ namespace {
 
 namespace pb = proxflow::v1;
 using google::protobuf::util::TimeUtil;
-
-absl::StatusOr<std::vector<pb::Checkpoint>> ListAll(
-    RegistryStore& store, const CheckpointFilter& filter) {
-  std::vector<pb::Checkpoint> out;
-  for (int64_t after = 0;;) {
-    PROXFLOW_ASSIGN_OR_RETURN(RegistryStore::CheckpointPage page,
-                              store.List(filter, after, kMaxPageSize));
-    for (pb::Checkpoint& c : page.checkpoints) out.push_back(std::move(c));
-    if (page.next_after == 0) return out;
-    after = page.next_after;
-  }
-}
 
 }  // namespace
 
@@ -43,7 +30,7 @@ absl::StatusOr<Registry::Plan> Registry::PlanGcLocked(
   ready.job_id = job_id;
   ready.statuses = {pb::CHECKPOINT_STATUS_READY};
   PROXFLOW_ASSIGN_OR_RETURN(std::vector<pb::Checkpoint> live,
-                            ListAll(*store_, ready));
+                            store_->ListAll(ready));
 
   // Retention, job by job (uploads have no job and no policy).
   absl::flat_hash_map<std::string, std::vector<pb::Checkpoint>> by_job;
@@ -71,7 +58,7 @@ absl::StatusOr<Registry::Plan> Registry::PlanGcLocked(
   dead.job_id = job_id;
   dead.statuses = {pb::CHECKPOINT_STATUS_FAILED, pb::CHECKPOINT_STATUS_DELETED};
   dead.purged = false;
-  PROXFLOW_ASSIGN_OR_RETURN(plan.purge, ListAll(*store_, dead));
+  PROXFLOW_ASSIGN_OR_RETURN(plan.purge, store_->ListAll(dead));
   for (const pb::Checkpoint& c : plan.expire) plan.purge.push_back(c);
 
   // Blobs that stay: those of PENDING and READY versions not expiring.
@@ -158,11 +145,8 @@ absl::Status Registry::ExecuteLocked(const Plan& plan) {
 
 absl::StatusOr<pb::GcPlan> Registry::Gc(const pb::GcRequest& request,
                                         bool dry_run) {
-  if (!request.model().empty() && !IsValidResourceName(request.model())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model must be 1..128 characters of [A-Za-z0-9._-], got ",
-                     QuoteForError(request.model())));
-  }
+  if (!request.model().empty())
+    PROXFLOW_RETURN_IF_ERROR(CheckResourceName("model", request.model()));
   absl::MutexLock lock(&mu_);
   PROXFLOW_ASSIGN_OR_RETURN(Plan plan, PlanGcLocked(request.model(), ""));
   if (!dry_run) PROXFLOW_RETURN_IF_ERROR(ExecuteLocked(plan));

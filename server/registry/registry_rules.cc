@@ -27,11 +27,6 @@ bool Minimize(const pb::RegistryConfig& policy) {
 
 }  // namespace
 
-std::string QuoteForError(absl::string_view text) {
-  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, 160)),
-                      text.size() > 160 ? "..." : "", "\"");
-}
-
 std::string DescribeVersion(const pb::Checkpoint& c) {
   return absl::StrCat(c.model(), "/", c.version());
 }
@@ -117,6 +112,11 @@ std::string IntegrityFailure(const pb::Checkpoint& c,
                       absl::IsNotFound(cause) ? "missing" : "corrupt", ")");
 }
 
+bool NewerStep(const pb::Checkpoint& a, const pb::Checkpoint& b) {
+  return std::make_pair(a.lineage().step(), a.version()) >
+         std::make_pair(b.lineage().step(), b.version());
+}
+
 std::optional<double> MetricOf(const pb::Checkpoint& c,
                                absl::string_view metric) {
   const auto it = c.metrics().find(std::string(metric));
@@ -142,21 +142,17 @@ std::vector<std::string> RetainedByPolicy(
   if (versions.empty()) return {};
   std::vector<const pb::Checkpoint*> by_step;
   for (const pb::Checkpoint& c : versions) by_step.push_back(&c);
-  const auto newer = [](const pb::Checkpoint* a, const pb::Checkpoint* b) {
-    return std::make_pair(a->lineage().step(), a->version()) >
-           std::make_pair(b->lineage().step(), b->version());
-  };
-  std::sort(by_step.begin(), by_step.end(), newer);
+  std::sort(by_step.begin(), by_step.end(),
+            [](const pb::Checkpoint* a, const pb::Checkpoint* b) {
+              return NewerStep(*a, *b);
+            });
   const pb::RegistryConfig& policy =
       by_step.front()->lineage().resolved_config().registry();
-  // A config without a registry section (written before it existed) keeps
-  // the preset defaults.
-  const int keep_latest = policy.keep_latest() > 0 ? policy.keep_latest() : 3;
-  const int keep_best = policy.has_keep_best() ? policy.keep_best() : 1;
   std::vector<std::string> keep;
   for (size_t i = 0; i < by_step.size(); ++i) {
     const pb::Checkpoint& c = *by_step[i];
-    if (static_cast<int>(i) < keep_latest || c.pinned() || c.aliases_size() > 0)
+    if (static_cast<int>(i) < policy.keep_latest() || c.pinned() ||
+        c.aliases_size() > 0)
       keep.push_back(c.uuid());
   }
   std::vector<const pb::Checkpoint*> ranked;
@@ -169,7 +165,8 @@ std::vector<std::string> RetainedByPolicy(
                                    *MetricOf(*b, policy.best_metric()),
                                    minimize);
                    });
-  for (int i = 0; i < keep_best && i < static_cast<int>(ranked.size()); ++i)
+  for (int i = 0; i < policy.keep_best() && i < static_cast<int>(ranked.size());
+       ++i)
     keep.push_back(ranked[i]->uuid());
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());

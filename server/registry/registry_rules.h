@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/error_text.h"
 #include "google/protobuf/repeated_field.h"
 #include "proxflow/v1/registry.pb.h"
 
@@ -19,9 +20,6 @@ namespace proxflow::server {
 // Aliases maintained by the registry itself.
 inline constexpr char kLatestAlias[] = "latest";
 inline constexpr char kBestAlias[] = "best";
-
-// `text` quoted and escaped, cut at 160 characters, for error messages.
-std::string QuoteForError(absl::string_view text);
 
 // "model/7".
 std::string DescribeVersion(const proxflow::v1::Checkpoint& c);
@@ -44,6 +42,10 @@ absl::Status CheckDeletable(const proxflow::v1::Checkpoint& c);
 // The status reason recorded when a version's file fails verification.
 std::string IntegrityFailure(const proxflow::v1::Checkpoint& c,
                              const absl::Status& cause);
+
+// Orders versions newest first: by training step, then version number.
+bool NewerStep(const proxflow::v1::Checkpoint& a,
+               const proxflow::v1::Checkpoint& b);
 
 // The value of `metric` saved with the version, if any.
 std::optional<double> MetricOf(const proxflow::v1::Checkpoint& c,

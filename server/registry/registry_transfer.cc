@@ -101,11 +101,7 @@ absl::StatusOr<pb::Checkpoint> Registry::Upload::Finish() {
 
 absl::StatusOr<std::unique_ptr<Registry::Upload>> Registry::BeginUpload(
     const pb::UploadCheckpointHeader& header) {
-  if (!IsValidResourceName(header.model())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "header.model must be 1..128 characters of [A-Za-z0-9._-], got ",
-        QuoteForError(header.model())));
-  }
+  PROXFLOW_RETURN_IF_ERROR(CheckResourceName("header.model", header.model()));
   if (!IsSha256Hex(header.sha256())) {
     return absl::InvalidArgumentError(
         absl::StrCat("header.sha256 must be 64 lowercase hex characters, got ",
@@ -151,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Registry::Upload>> Registry::BeginUpload(
       new Upload(this, std::move(c), std::move(writer)));
 }
 
-absl::StatusOr<Registry::Download> Registry::BeginDownload(
+absl::StatusOr<pb::Checkpoint> Registry::BeginDownload(
     const pb::DownloadCheckpointRequest& request) {
   if (request.offset() < 0) {
     return absl::InvalidArgumentError(
@@ -167,21 +163,16 @@ absl::StatusOr<Registry::Download> Registry::BeginDownload(
   }
   if (absl::Status s = blobs_->Verify(file.sha256()); !s.ok())
     return IntegrityError(c, std::move(s));
-  Download d;
-  d.sha256 = file.sha256();
-  d.size_bytes = file.size_bytes();
-  d.checkpoint = std::move(c);
-  return d;
+  return c;
 }
 
-absl::StatusOr<std::string> Registry::ReadRange(const Download& download,
-                                                int64_t offset,
-                                                int64_t length) {
+absl::StatusOr<std::string> Registry::ReadRange(
+    const pb::Checkpoint& checkpoint, int64_t offset, int64_t length) {
   absl::StatusOr<std::string> bytes =
-      blobs_->ReadRange(download.sha256, offset, length);
+      blobs_->ReadRange(checkpoint.files(0).sha256(), offset, length);
   if (absl::IsNotFound(bytes.status())) {
     return absl::NotFoundError(
-        absl::StrCat("checkpoint ", DescribeVersion(download.checkpoint),
+        absl::StrCat("checkpoint ", DescribeVersion(checkpoint),
                      " was deleted during the download"));
   }
   return bytes;

@@ -32,6 +32,9 @@ class BlobStore {
    public:
     virtual ~Writer() = default;
     virtual absl::Status Append(absl::string_view bytes) = 0;
+    // Lowercase hex SHA-256 of the bytes appended so far; no Append() after
+    // it (Commit() may follow).
+    virtual const std::string& Sha256Hex() = 0;
     // Publishes the blob. With a non-empty `expected_sha256`, INVALID_ARGUMENT
     // naming `field` when the bytes hash differently (nothing is published).
     // Publishing content that already exists is a no-op returning its info.

@@ -1,17 +1,11 @@
 #include "server/storage/dataset_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <utility>
 
-#include "absl/random/random.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/error_text.h"
 #include "core/base/file_util.h"
 #include "core/base/resource_name.h"
 #include "core/base/sha256.h"
@@ -36,23 +30,8 @@ absl::Status Invalid(absl::string_view field, absl::string_view rule,
       absl::StrCat(field, " ", rule, ", got ", value));
 }
 
-absl::Status Errno(absl::string_view what) {
-  return absl::InternalError(
-      absl::StrCat("dataset storage: ", what, ": ", std::strerror(errno)));
-}
-
-std::string RandomHex(int bytes) {
-  absl::BitGen gen;
-  std::string raw(bytes, '\0');
-  for (char& c : raw) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
-  return absl::BytesToHexString(raw);
-}
-
 absl::Status CheckHeader(const pb::UploadDatasetHeader& h, int64_t max_bytes) {
-  if (!IsValidResourceName(h.name())) {
-    return Invalid("header.name", "must be 1..128 characters of [A-Za-z0-9._-]",
-                   absl::StrCat("\"", h.name().substr(0, 64), "\""));
-  }
+  PROXFLOW_RETURN_IF_ERROR(CheckResourceName("header.name", h.name()));
   if (h.format() != pb::DATASET_FORMAT_IDX &&
       h.format() != pb::DATASET_FORMAT_FLOAT32_ARRAY) {
     return Invalid("header.format",
@@ -63,7 +42,7 @@ absl::Status CheckHeader(const pb::UploadDatasetHeader& h, int64_t max_bytes) {
   }
   if (!IsSha256Hex(h.sha256())) {
     return Invalid("header.sha256", "must be 64 lowercase hex digits",
-                   absl::StrCat("\"", h.sha256().substr(0, 80), "\""));
+                   QuoteForError(h.sha256()));
   }
   if (h.size_bytes() < 1 || h.size_bytes() > max_bytes) {
     return Invalid("header.size_bytes",
@@ -80,42 +59,32 @@ absl::Status CheckHeader(const pb::UploadDatasetHeader& h, int64_t max_bytes) {
 
 }  // namespace
 
-// Streams an upload into a temp file beside its final place, hashing as it
+// Streams an upload into a staged file beside its final place, hashing as it
 // goes.
 class DatasetStore::FileUpload : public DatasetStore::Upload {
  public:
   FileUpload(DatasetStore* store, pb::UploadDatasetHeader header,
-             std::string temp, int fd)
-      : store_(store),
-        header_(std::move(header)),
-        temp_(std::move(temp)),
-        fd_(fd) {}
-
-  ~FileUpload() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (!published_) {
-      std::error_code ec;
-      fs::remove(temp_, ec);
-    }
-  }
+             std::unique_ptr<StagedFile> staged)
+      : store_(store), header_(std::move(header)), staged_(std::move(staged)) {}
 
   absl::Status Append(absl::string_view chunk) override {
-    if (received_ + static_cast<int64_t>(chunk.size()) > header_.size_bytes()) {
+    const int64_t received =
+        staged_->size() + static_cast<int64_t>(chunk.size());
+    if (received > header_.size_bytes()) {
       return Invalid("header.size_bytes", "is smaller than the bytes sent",
-                     absl::StrCat(header_.size_bytes(), " (received ",
-                                  received_ + chunk.size(), " bytes)"));
+                     absl::StrCat(header_.size_bytes(), " (received ", received,
+                                  " bytes)"));
     }
-    PROXFLOW_RETURN_IF_ERROR(WriteAll(fd_, chunk, "a dataset upload"));
+    PROXFLOW_RETURN_IF_ERROR(staged_->Append(chunk));
     sha_.Update(chunk);
-    received_ += static_cast<int64_t>(chunk.size());
     return absl::OkStatus();
   }
 
   absl::StatusOr<pb::Dataset> Finish() override {
-    if (received_ != header_.size_bytes()) {
+    if (staged_->size() != header_.size_bytes()) {
       return Invalid("header.size_bytes", "disagrees with the bytes sent",
                      absl::StrCat(header_.size_bytes(), " (received ",
-                                  received_, " bytes)"));
+                                  staged_->size(), " bytes)"));
     }
     const std::string digest = sha_.HexDigest();
     if (digest != header_.sha256()) {
@@ -124,9 +93,7 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
           absl::StrCat("does not match the received bytes (", digest, ")"),
           header_.sha256());
     }
-    if (::fsync(fd_) != 0) return Errno("fsync of an upload");
-    ::close(fd_);
-    fd_ = -1;
+    PROXFLOW_RETURN_IF_ERROR(staged_->Sync());
     const core::DataFileFormat format =
         header_.format() == pb::DATASET_FORMAT_IDX
             ? core::DataFileFormat::kIdx
@@ -134,12 +101,13 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
     PROXFLOW_ASSIGN_OR_RETURN(
         core::DataFileInfo info,
         core::InspectDataFile(
-            temp_, format, absl::StrCat("dataset \"", header_.name(), "\"")));
+            staged_->temp_path(), format,
+            absl::StrCat("dataset \"", header_.name(), "\"")));
     pb::Dataset d;
     d.set_name(header_.name());
     d.set_format(header_.format());
     d.set_sha256(digest);
-    d.set_size_bytes(received_);
+    d.set_size_bytes(staged_->size());
     d.set_rows(info.rows);
     d.set_dimension(info.dimension);
     d.set_description(header_.description());
@@ -147,28 +115,21 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
         google::protobuf::util::TimeUtil::GetCurrentTime();
     const std::string file =
         absl::StrCat(header_.name(), ".", digest.substr(0, 16), ".data");
-    std::error_code ec;
-    fs::rename(temp_, fs::path(store_->dir_) / file, ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrCat("dataset storage: rename failed: ", ec.message()));
-    }
+    const fs::path path = fs::path(store_->dir_) / file;
+    PROXFLOW_RETURN_IF_ERROR(staged_->Publish(path.string()));
     if (absl::Status s = store_->Publish(d, file); !s.ok()) {
-      fs::remove(fs::path(store_->dir_) / file, ec);
+      std::error_code ec;
+      fs::remove(path, ec);
       return s;
     }
-    published_ = true;
     return d;
   }
 
  private:
   DatasetStore* const store_;
   const pb::UploadDatasetHeader header_;
-  const std::string temp_;
-  int fd_;
+  const std::unique_ptr<StagedFile> staged_;
   Sha256 sha_;
-  int64_t received_ = 0;
-  bool published_ = false;
 };
 
 absl::StatusOr<std::unique_ptr<DatasetStore>> DatasetStore::Create(
@@ -195,12 +156,10 @@ absl::StatusOr<std::unique_ptr<DatasetStore::Upload>> DatasetStore::BeginUpload(
     return absl::AlreadyExistsError(
         absl::StrCat("dataset \"", header.name(), "\" already exists"));
   }
-  const std::string temp =
-      (fs::path(dir_) / absl::StrCat(kTempPrefix, RandomHex(8))).string();
-  const int fd =
-      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("creating an upload file");
-  return std::unique_ptr<Upload>(new FileUpload(this, header, temp, fd));
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<StagedFile> staged,
+                            StagedFile::Create(dir_, kTempPrefix));
+  return std::unique_ptr<Upload>(
+      new FileUpload(this, header, std::move(staged)));
 }
 
 absl::Status DatasetStore::Publish(const pb::Dataset& dataset,
@@ -234,7 +193,7 @@ absl::StatusOr<pb::Dataset> DatasetStore::Get(absl::string_view name) {
   }));
   if (!out) {
     return absl::NotFoundError(
-        absl::StrCat("dataset \"", name.substr(0, 128), "\" not found"));
+        absl::StrCat("dataset ", QuoteForError(name), " not found"));
   }
   return *std::move(out);
 }
@@ -250,7 +209,7 @@ absl::StatusOr<std::string> DatasetStore::FilePath(absl::string_view name) {
   }));
   if (file.empty()) {
     return absl::NotFoundError(
-        absl::StrCat("dataset \"", name.substr(0, 128), "\" not found"));
+        absl::StrCat("dataset ", QuoteForError(name), " not found"));
   }
   return (fs::path(dir_) / file).string();
 }
@@ -287,7 +246,7 @@ absl::Status DatasetStore::Delete(absl::string_view name) {
     PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Bind(1, name).Step());
     if (!row) {
       return absl::NotFoundError(
-          absl::StrCat("dataset \"", name.substr(0, 128), "\" not found"));
+          absl::StrCat("dataset ", QuoteForError(name), " not found"));
     }
     file = s.ColumnText(0);
     PROXFLOW_ASSIGN_OR_RETURN(

@@ -1,16 +1,11 @@
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <utility>
 
-#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/error_text.h"
 #include "core/base/file_util.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
@@ -25,15 +20,9 @@ namespace fs = std::filesystem;
 // MB; this bounds memory against a corrupt size).
 constexpr size_t kMaxVerifiedRead = size_t{4} << 30;
 
-absl::Status Errno(absl::string_view what) {
-  return absl::InternalError(
-      absl::StrCat("blob store: ", what, ": ", std::strerror(errno)));
-}
-
 absl::Status BadKey(absl::string_view key) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("blob key must be 64 lowercase hex digits, got \"",
-                   key.substr(0, 80), "\""));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "blob key must be 64 lowercase hex digits, got ", QuoteForError(key)));
 }
 
 class FileBlobStore : public BlobStore {
@@ -46,67 +35,51 @@ class FileBlobStore : public BlobStore {
 
   class FileWriter : public Writer {
    public:
-    FileWriter(const FileBlobStore* store, fs::path temp, int fd)
-        : store_(store), temp_(std::move(temp)), fd_(fd) {}
-    ~FileWriter() override {
-      if (fd_ >= 0) ::close(fd_);
-      std::error_code ec;
-      if (!committed_) fs::remove(temp_, ec);
-    }
+    FileWriter(const FileBlobStore* store, std::unique_ptr<StagedFile> staged)
+        : store_(store), staged_(std::move(staged)) {}
 
     absl::Status Append(absl::string_view bytes) override {
-      PROXFLOW_RETURN_IF_ERROR(WriteAll(fd_, bytes, temp_.string()));
+      if (!digest_.empty())
+        return absl::FailedPreconditionError("blob writer: already hashed");
+      PROXFLOW_RETURN_IF_ERROR(staged_->Append(bytes));
       sha_.Update(bytes);
-      size_ += static_cast<int64_t>(bytes.size());
       return absl::OkStatus();
+    }
+
+    const std::string& Sha256Hex() override {
+      if (digest_.empty()) digest_ = sha_.HexDigest();
+      return digest_;
     }
 
     absl::StatusOr<BlobInfo> Commit(absl::string_view expected,
                                     absl::string_view field) override {
-      BlobInfo info{sha_.HexDigest(), size_};
+      BlobInfo info{Sha256Hex(), staged_->size()};
       if (!expected.empty() && expected != info.sha256) {
         return absl::InvalidArgumentError(
             absl::StrCat(field, " does not match the bytes received (",
                          info.sha256, "), got ", expected));
       }
-      if (::fsync(fd_) != 0) return Errno("fsync");
-      ::close(fd_);
-      fd_ = -1;
       const fs::path target = store_->PathOf(info.sha256);
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
       if (ec) return absl::InternalError("blob store: mkdir: " + ec.message());
       // Same content under the same key: renaming over it is harmless.
-      fs::rename(temp_, target, ec);
-      if (ec) return absl::InternalError("blob store: rename: " + ec.message());
-      committed_ = true;
-      const int dir =
-          ::open(target.parent_path().c_str(), O_RDONLY | O_CLOEXEC);
-      if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-      }
+      PROXFLOW_RETURN_IF_ERROR(staged_->Publish(target.string()));
       return info;
     }
 
    private:
     const FileBlobStore* const store_;
-    const fs::path temp_;
-    int fd_;
+    const std::unique_ptr<StagedFile> staged_;
     Sha256 sha_;
-    int64_t size_ = 0;
-    bool committed_ = false;
+    std::string digest_;
   };
 
   absl::StatusOr<std::unique_ptr<Writer>> NewWriter() override {
-    absl::BitGen gen;
-    const fs::path temp =
-        root_ / "tmp" /
-        absl::StrCat("blob-", absl::Uniform<uint64_t>(gen), ".tmp");
-    const int fd =
-        ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return Errno("create a staging file");
-    return std::unique_ptr<Writer>(new FileWriter(this, temp, fd));
+    PROXFLOW_ASSIGN_OR_RETURN(
+        std::unique_ptr<StagedFile> staged,
+        StagedFile::Create((root_ / "tmp").string(), "blob-"));
+    return std::unique_ptr<Writer>(new FileWriter(this, std::move(staged)));
   }
 
   absl::StatusOr<int64_t> Size(absl::string_view sha) override {

@@ -71,6 +71,9 @@ class RegistryStore {
   // Versions in creation order after position `after` (0: from the start).
   virtual absl::StatusOr<CheckpointPage> List(const CheckpointFilter& filter,
                                               int64_t after, int limit) = 0;
+  // Every version that matches, in creation order (List() page by page).
+  absl::StatusOr<std::vector<proxflow::v1::Checkpoint>> ListAll(
+      const CheckpointFilter& filter);
 
   struct ModelPage {
     std::vector<proxflow::v1::Model> models;

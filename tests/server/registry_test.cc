@@ -1,176 +1,26 @@
 // CheckpointRegistry over gRPC with the fake backend: training writes
 // versions with lineage and the latest/best aliases, retention, refs, user
-// aliases with history, tags and pins, soft delete and GC, uploads and
-// (resumed) downloads with integrity checks, concurrent readers.
+// aliases with history, tags and pins, soft delete and GC, fine-tuning,
+// concurrent readers. Transfers are in registry_transfer_test.cc.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/base/file_util.h"
 #include "core/base/sha256.h"
-#include "tests/server/server_fixture.h"
+#include "tests/server/registry_fixture.h"
 
 namespace proxflow::server::testing {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-constexpr char kModel[] = "reg-model";
-
-class RegistryTest : public ServerFixture {
- protected:
-  void SetUp() override {
-    ServerFixture::SetUp();
-    StartServer();
-  }
-
-  static pb::TrainingConfig Config(int64_t iterations = 20) {
-    pb::TrainingConfig c = ToyConfig(iterations);
-    c.set_model(kModel);
-    c.set_eval_interval(5);
-    return c;
-  }
-
-  // Submits and waits for the job's end.
-  pb::Job Run(const pb::TrainingConfig& config) {
-    pb::Job job;
-    EXPECT_TRUE(Submit(config, &job).ok());
-    Watch(job.id());
-    return GetJob(job.id());
-  }
-
-  std::vector<int64_t> Versions(const pb::ListCheckpointsRequest& request) {
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    pb::ListCheckpointsResponse response;
-    grpc::Status s = registry_->ListCheckpoints(&context, request, &response);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    std::vector<int64_t> out;
-    for (const auto& c : response.checkpoints()) out.push_back(c.version());
-    return out;
-  }
-
-  std::vector<int64_t> ReadyVersions() {
-    pb::ListCheckpointsRequest request;
-    request.set_model(kModel);
-    return Versions(request);
-  }
-
-  pb::Checkpoint Get(const std::string& ref) {
-    pb::Checkpoint c;
-    grpc::Status s = GetCheckpoint(ref, &c);
-    EXPECT_TRUE(s.ok()) << ref << ": " << s.error_message();
-    return c;
-  }
-
-  struct Downloaded {
-    grpc::Status status;
-    pb::Checkpoint header;
-    std::string bytes;
-    std::vector<int64_t> offsets;
-  };
-  Downloaded Download(const std::string& ref, int64_t offset = 0,
-                      int chunk = 0) {
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    pb::DownloadCheckpointRequest request;
-    request.set_ref(ref);
-    request.set_offset(offset);
-    request.set_chunk_size_bytes(chunk);
-    auto reader = registry_->DownloadCheckpoint(&context, request);
-    Downloaded out;
-    pb::DownloadCheckpointResponse r;
-    while (reader->Read(&r)) {
-      if (r.has_header()) out.header = r.header();
-      if (r.has_chunk()) {
-        out.offsets.push_back(r.chunk().offset());
-        out.bytes += r.chunk().data();
-      }
-    }
-    out.status = reader->Finish();
-    return out;
-  }
-
-  grpc::Status Upload(const pb::UploadCheckpointHeader& header,
-                      const std::string& bytes, pb::Checkpoint* out,
-                      size_t chunk = 1000, bool send_header = true) {
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    auto writer = registry_->UploadCheckpoint(&context, out);
-    pb::UploadCheckpointRequest r;
-    if (send_header) {
-      *r.mutable_header() = header;
-      writer->Write(r);
-    }
-    for (size_t i = 0; i < bytes.size(); i += chunk) {
-      r.set_chunk(bytes.substr(i, chunk));
-      if (!writer->Write(r)) break;
-    }
-    writer->WritesDone();
-    return writer->Finish();
-  }
-
-  static pb::UploadCheckpointHeader Header(const std::string& model,
-                                           const std::string& bytes) {
-    pb::UploadCheckpointHeader h;
-    h.set_model(model);
-    h.set_sha256(Sha256Hex(bytes));
-    h.set_size_bytes(static_cast<int64_t>(bytes.size()));
-    return h;
-  }
-
-  template <typename Request, typename Response, typename Method>
-  grpc::Status Call(Method method, const Request& request, Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    return ((*registry_).*method)(&context, request, response);
-  }
-
-  grpc::Status SetAlias(const std::string& alias, const std::string& ref,
-                        pb::SetAliasResponse* out = nullptr) {
-    pb::SetAliasRequest request;
-    request.set_model(kModel);
-    request.set_alias(alias);
-    request.set_ref(ref);
-    pb::SetAliasResponse response;
-    grpc::Status s =
-        Call(&pb::CheckpointRegistry::Stub::SetAlias, request, &response);
-    if (out != nullptr) *out = response;
-    return s;
-  }
-
-  grpc::Status Pin(const std::string& ref, bool pinned) {
-    pb::UpdateCheckpointRequest request;
-    request.set_ref(ref);
-    request.set_set_pinned(true);
-    request.set_pinned(pinned);
-    pb::Checkpoint out;
-    return Call(&pb::CheckpointRegistry::Stub::UpdateCheckpoint, request, &out);
-  }
-
-  pb::GcPlan Gc(bool run) {
-    pb::GcRequest request;
-    pb::GcPlan plan;
-    grpc::Status s =
-        run ? Call(&pb::CheckpointRegistry::Stub::RunGc, request, &plan)
-            : Call(&pb::CheckpointRegistry::Stub::PreviewGc, request, &plan);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return plan;
-  }
-};
-
-std::vector<int64_t> VersionsOf(
-    const google::protobuf::RepeatedPtrField<pb::Checkpoint>& cs) {
-  std::vector<int64_t> out;
-  for (const auto& c : cs) out.push_back(c.version());
-  return out;
-}
 
 TEST_F(RegistryTest, TrainingWritesVersionsWithLineageAliasesAndRetention) {
   // Evaluations rank step 10 best: |it - 10| + 1.
@@ -248,153 +98,6 @@ TEST_F(RegistryTest, TrainingWritesVersionsWithLineageAliasesAndRetention) {
     if (e.has_checkpoint_saved())
       saved.push_back(e.checkpoint_saved().version());
   EXPECT_THAT(saved, ElementsAre(1, 2, 3, 4));
-}
-
-TEST_F(RegistryTest, UploadDownloadRoundTripAcrossModels) {
-  Run(Config(10));
-  const Downloaded original = Download(std::string(kModel) + "@latest", 0, 7);
-  ASSERT_TRUE(original.status.ok()) << original.status.error_message();
-  EXPECT_EQ(Sha256Hex(original.bytes), original.header.files(0).sha256());
-  // 7-byte chunks at consecutive offsets.
-  ASSERT_GT(original.offsets.size(), 2u);
-  for (size_t i = 0; i < original.offsets.size(); ++i)
-    EXPECT_EQ(original.offsets[i], static_cast<int64_t>(7 * i));
-
-  pb::UploadCheckpointHeader header = Header("copy", original.bytes);
-  header.add_tags("imported");
-  header.set_description("from reg-model");
-  header.set_parent(std::string(kModel) + "@latest");
-  pb::Checkpoint uploaded;
-  const grpc::Status s = Upload(header, original.bytes, &uploaded, 13);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(uploaded.model(), "copy");
-  EXPECT_EQ(uploaded.version(), 1);
-  EXPECT_EQ(uploaded.status(), pb::CHECKPOINT_STATUS_READY);
-  EXPECT_EQ(uploaded.source(), pb::CHECKPOINT_SOURCE_UPLOAD);
-  EXPECT_EQ(uploaded.lineage().parent_uuid(), original.header.uuid());
-  EXPECT_EQ(uploaded.lineage().step(), 10);
-  EXPECT_EQ(uploaded.lineage().resolved_config().model(), kModel);
-  EXPECT_THAT(uploaded.tags(), ElementsAre("imported"));
-  EXPECT_THAT(uploaded.aliases(), ElementsAre("latest"));
-
-  const Downloaded copy = Download("copy/1");
-  ASSERT_TRUE(copy.status.ok());
-  EXPECT_EQ(copy.bytes, original.bytes);
-  EXPECT_EQ(copy.offsets, std::vector<int64_t>{0});  // one chunk of <= 1 MiB
-}
-
-TEST_F(RegistryTest, DownloadResumesFromAnOffset) {
-  Run(Config(10));
-  const std::string ref = std::string(kModel) + "@latest";
-  const Downloaded whole = Download(ref);
-  ASSERT_TRUE(whole.status.ok());
-  const int64_t half = static_cast<int64_t>(whole.bytes.size()) / 2;
-  const Downloaded rest = Download(ref, half, 5);
-  ASSERT_TRUE(rest.status.ok());
-  EXPECT_EQ(whole.bytes.substr(0, half) + rest.bytes, whole.bytes);
-  EXPECT_EQ(rest.offsets.front(), half);
-  const int64_t size = static_cast<int64_t>(whole.bytes.size());
-  const Downloaded at_end = Download(ref, size);
-  EXPECT_TRUE(at_end.status.ok());
-  EXPECT_TRUE(at_end.bytes.empty());
-
-  const Downloaded past = Download(ref, size + 1);
-  EXPECT_EQ(past.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
-  EXPECT_THAT(past.status.error_message(), HasSubstr("offset"));
-  const Downloaded negative = Download(ref, -1);
-  EXPECT_EQ(negative.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  const Downloaded big_chunk = Download(ref, 0, (1 << 20) + 1);
-  EXPECT_EQ(big_chunk.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(big_chunk.status.error_message(), HasSubstr("chunk_size_bytes"));
-}
-
-TEST_F(RegistryTest, CorruptedFileIsDetectedOnDownloadAndRecorded) {
-  Run(Config(10));
-  const pb::Checkpoint latest = Get(std::string(kModel) + "@latest");
-  ASSERT_TRUE(WriteFileAtomically(BlobPath(latest.files(0).sha256()).string(),
-                                  "bit rot")
-                  .ok());
-  const Downloaded d = Download(std::string(kModel) + "@latest");
-  EXPECT_EQ(d.status.error_code(), grpc::StatusCode::DATA_LOSS);
-  EXPECT_THAT(d.status.error_message(), HasSubstr("integrity check failed"));
-  const pb::Checkpoint after = Get(latest.uuid());
-  EXPECT_EQ(after.status(), pb::CHECKPOINT_STATUS_FAILED);
-  EXPECT_THAT(after.status_reason(), HasSubstr(latest.files(0).sha256()));
-  // No longer READY: not listed by default, and not downloadable.
-  EXPECT_THAT(ReadyVersions(), ElementsAre(1));
-  EXPECT_EQ(Download(latest.uuid()).status.error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-}
-
-TEST_F(RegistryTest, UploadsThatAreNotVerifiedCheckpointsEndFailed) {
-  pb::Checkpoint out;
-  // Hash mismatch.
-  pb::UploadCheckpointHeader header = Header("up", "fake-ckpt:1\n");
-  header.set_sha256(Sha256Hex("something else"));
-  grpc::Status s = Upload(header, "fake-ckpt:1\n", &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("header.sha256"));
-  // Not a checkpoint.
-  s = Upload(Header("up", "hello world"), "hello world", &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(),
-              HasSubstr("not a loadable proxflow checkpoint"));
-  // Fewer bytes than announced.
-  header = Header("up", "0123456789");
-  header.set_size_bytes(20);
-  s = Upload(header, "0123456789", &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("header.size_bytes is 20"));
-  // More bytes than announced.
-  header.set_size_bytes(4);
-  s = Upload(header, "0123456789", &out);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("header.size_bytes"));
-
-  // Every attempt left a FAILED version with its reason, nothing READY, and
-  // no file behind once GC ran.
-  pb::ListCheckpointsRequest request;
-  request.set_model("up");
-  EXPECT_TRUE(Versions(request).empty());
-  request.add_statuses(pb::CHECKPOINT_STATUS_FAILED);
-  EXPECT_THAT(Versions(request), ElementsAre(1, 2, 3, 4));
-  EXPECT_THAT(Get("up/2").status_reason(),
-              HasSubstr("not a loadable proxflow checkpoint"));
-  Gc(/*run=*/true);
-  EXPECT_TRUE(Gc(/*run=*/false).orphan_blobs().empty());
-  for (const auto& dir : std::filesystem::directory_iterator(
-           std::filesystem::path(data_dir_) / "blobs")) {
-    if (dir.path().filename() == "tmp") continue;
-    EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << dir.path();
-  }
-}
-
-TEST_F(RegistryTest, UploadHeaderErrorsNameTheField) {
-  pb::Checkpoint out;
-  const std::string bytes = "x";
-  struct Case {
-    std::function<void(pb::UploadCheckpointHeader&)> edit;
-    std::string field;
-  };
-  const std::vector<Case> cases = {
-      {[](auto& h) { h.set_model("bad name"); }, "header.model"},
-      {[](auto& h) { h.set_sha256("ABC"); }, "header.sha256"},
-      {[](auto& h) { h.set_size_bytes(0); }, "header.size_bytes"},
-      {[](auto& h) { h.add_tags("no spaces"); }, "header.tags[0]"},
-      {[](auto& h) { h.set_description(std::string(1025, 'd')); },
-       "header.description"},
-      {[](auto& h) { h.set_parent("nope/3"); }, "checkpoint \"nope/3\""},
-  };
-  for (const Case& c : cases) {
-    pb::UploadCheckpointHeader h = Header("up", bytes);
-    c.edit(h);
-    const grpc::Status s = Upload(h, bytes, &out);
-    EXPECT_NE(s.error_code(), grpc::StatusCode::OK) << c.field;
-    EXPECT_THAT(s.error_message(), HasSubstr(c.field));
-  }
-  const grpc::Status s = Upload(Header("up", bytes), bytes, &out, 1, false);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("header"));
 }
 
 TEST_F(RegistryTest, UserAliasesMoveWithHistory) {
