@@ -12,6 +12,8 @@ find_package(OpenSSL REQUIRED)
 
 if(PROXFLOW_BUILD_CORE)
   find_package(Torch CONFIG REQUIRED)
+  # Debian's LibTorch runs on libgomp; the sampler opens its own OpenMP team (sampling_run.cc).
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
 endif()
 
 if(PROXFLOW_BUILD_TESTS)

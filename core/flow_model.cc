@@ -56,6 +56,12 @@ absl::StatusOr<PointSamples> FlowModel::Sample(
                     steps);
 }
 
+absl::StatusOr<std::unique_ptr<SamplingRun>> FlowModel::StartSampling(
+    const std::vector<uint64_t>& seeds, Solver solver, int steps) {
+  return SamplingRunFactory::Start(*impl_->flow, impl_->options, impl_->device,
+                                   seeds, solver, steps);
+}
+
 const TrainOptions& FlowModel::options() const { return impl_->options; }
 int64_t FlowModel::iteration() const { return impl_->iteration; }
 std::string FlowModel::device() const { return impl_->device.str(); }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/options.h"
+#include "core/sampling_run.h"
 #include "core/trainer.h"
 
 namespace proxflow::core {
@@ -35,6 +36,12 @@ class FlowModel {
   // for the same seeds, solver and steps (one code path serves both).
   absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds,
                                       Solver solver, int steps);
+
+  // The same integration a step at a time (what Sample() runs to its end). The
+  // run borrows this model: it must not outlive it, and the model runs one
+  // thing at a time.
+  absl::StatusOr<std::unique_ptr<SamplingRun>> StartSampling(
+      const std::vector<uint64_t>& seeds, Solver solver, int steps);
 
   // The run's resolved options (training solver and dt are the defaults a
   // sampler should use).

@@ -38,19 +38,11 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
                                         const c10::Device& device,
                                         const std::vector<uint64_t>& seeds,
                                         Solver solver, int steps) {
-  if (steps < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("steps must be >= 1, got ", steps));
-  }
-  if (seeds.empty())
-    return absl::InvalidArgumentError("seeds must not be empty");
-  return Fence("sampling", [&]() -> absl::StatusOr<PointSamples> {
-    const at::Tensor x0 =
-        SourceFromSeeds(options.source, options.dataset.dimension, seeds)
-            .to(device);
-    const double dt = options.flow.horizon / steps;
-    return ToPoints(Integrate(solver, flow.Field(), x0, 0.0, dt, steps).final);
-  });
+  PROXFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<SamplingRun> run,
+      SamplingRunFactory::Start(flow, options, device, seeds, solver, steps));
+  while (!run->done()) PROXFLOW_RETURN_IF_ERROR(run->Step());
+  return run->Points();
 }
 
 absl::StatusOr<Metrics> Trainer::Evaluate() {

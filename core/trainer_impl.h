@@ -15,6 +15,7 @@
 #include "core/flow.h"
 #include "core/networks.h"
 #include "core/random_streams.h"
+#include "core/sampling_run.h"
 #include "core/trainer.h"
 
 namespace proxflow::core {
@@ -34,9 +35,19 @@ PointSamples ToPoints(const at::Tensor& x);
 at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
                            const std::vector<uint64_t>& seeds);
 
-// The one sampling path (Trainer::Sample, FlowModel::Sample): integrates
-// `flow` from one source draw per seed with `solver` and exactly `steps`
-// steps over [0, horizon]. INVALID_ARGUMENT for steps < 1 or no seeds.
+// Starts SamplingRuns (whose constructor is private to core).
+class SamplingRunFactory {
+ public:
+  // A run of `flow` from one source draw per seed with `solver` and exactly
+  // `steps` steps over [0, horizon]. INVALID_ARGUMENT for steps < 1 or no
+  // seeds. `flow` must outlive the run.
+  static absl::StatusOr<std::unique_ptr<SamplingRun>> Start(
+      const Flow& flow, const TrainOptions& options, const c10::Device& device,
+      const std::vector<uint64_t>& seeds, Solver solver, int steps);
+};
+
+// The one sampling path (Trainer::Sample, FlowModel::Sample, the sampling
+// service): a SamplingRun taken to its last step.
 absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
                                         const TrainOptions& options,
                                         const c10::Device& device,

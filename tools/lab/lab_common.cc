@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
-#include "tools/lab/scatter_plot.h"
+#include "core/image/scatter_plot.h"
 
 namespace proxflow::lab {
 

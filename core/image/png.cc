@@ -1,4 +1,4 @@
-#include "tools/lab/png_writer.h"
+#include "core/image/png.h"
 
 #include <png.h>
 
@@ -46,6 +46,34 @@ absl::StatusOr<std::string> EncodePng(const std::vector<uint8_t>& pixels,
   }
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
+  return out;
+}
+
+absl::StatusOr<DecodedImage> DecodePng(const std::string& png) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, png.data(), png.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("png: not a readable PNG (", image.message, ")"));
+  }
+  DecodedImage out;
+  out.width = static_cast<int>(image.width);
+  out.height = static_cast<int>(image.height);
+  const bool color = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  const bool alpha = (image.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+  if (alpha || (image.format & PNG_FORMAT_FLAG_LINEAR) != 0) {
+    png_image_free(&image);
+    return absl::InvalidArgumentError(
+        "png: only 8-bit gray or RGB images without alpha are supported");
+  }
+  image.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  out.channels = color ? 3 : 1;
+  out.pixels.resize(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr)) {
+    png_image_free(&image);
+    return absl::InvalidArgumentError(
+        absl::StrCat("png: decoding failed (", image.message, ")"));
+  }
   return out;
 }
 

@@ -1,10 +1,10 @@
-#include "tools/lab/scatter_plot.h"
+#include "core/image/scatter_plot.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "tools/lab/png_writer.h"
+#include "core/image/png.h"
 
 namespace proxflow::image {
 

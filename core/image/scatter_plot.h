@@ -1,7 +1,7 @@
 // Scatter plots of 2-D point sets rendered to an RGB canvas. Torch-free;
 // thread-compatible.
-#ifndef PROXFLOW_TOOLS_LAB_SCATTER_PLOT_H_
-#define PROXFLOW_TOOLS_LAB_SCATTER_PLOT_H_
+#ifndef PROXFLOW_CORE_IMAGE_SCATTER_PLOT_H_
+#define PROXFLOW_CORE_IMAGE_SCATTER_PLOT_H_
 
 #include <array>
 #include <cstdint>
@@ -30,4 +30,4 @@ absl::StatusOr<std::string> RenderScatterPng(
 
 }  // namespace proxflow::image
 
-#endif  // PROXFLOW_TOOLS_LAB_SCATTER_PLOT_H_
+#endif  // PROXFLOW_CORE_IMAGE_SCATTER_PLOT_H_

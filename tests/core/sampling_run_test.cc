@@ -1,0 +1,164 @@
+// SamplingRun: the batch invariance the sampling service's determinism rests
+// on (a row's values never depend on the rows it is computed with), for MLP and
+// conv flows in both generator forms, with two intra-op threads; and a run
+// taken a step at a time equals Integrate.
+#include "core/sampling_run.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "core/options_resolver.h"
+#include "core/trainer_impl.h"
+
+namespace proxflow::core {
+namespace {
+
+namespace pb = ::proxflow::v1;
+
+struct Case {
+  const char* preset;
+  pb::GeneratorForm form;
+};
+
+class SamplingRunTest : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    threads_ = at::get_num_threads();
+    at::set_num_threads(2);
+    pb::TrainingConfig c;
+    c.set_preset(GetParam().preset);
+    c.mutable_dataset()->set_mnist_dir("/unused");  // networks only, no data
+    c.mutable_generator()->set_form(GetParam().form);
+    auto options = ResolveTrainOptions(c);
+    ASSERT_TRUE(options.ok()) << options.status();
+    options_ = *options;
+    at::manual_seed(3);
+    nets_ = MakeNetworks(options_);
+    // As FlowModel holds them: inference weights.
+    for (auto& p : nets_.generator->parameters()) p.set_requires_grad(false);
+    flow_ = std::make_unique<Flow>(nets_.generator, options_.generator.form,
+                                   options_.flow.lambda);
+  }
+  void TearDown() override { at::set_num_threads(threads_); }
+
+  // Rows of `seeds` after all steps, computed as one run.
+  std::vector<float> Run(const std::vector<uint64_t>& seeds, Solver solver,
+                         int steps) {
+    auto run = SamplingRunFactory::Start(*flow_, options_, c10::Device("cpu"),
+                                         seeds, solver, steps);
+    EXPECT_TRUE(run.ok()) << run.status();
+    while (!(*run)->done()) EXPECT_TRUE((*run)->Step().ok());
+    auto points = (*run)->Points();
+    EXPECT_TRUE(points.ok()) << points.status();
+    EXPECT_EQ(points->n, static_cast<int64_t>(seeds.size()));
+    return points->values;
+  }
+
+  int64_t dimension() const { return options_.dataset.dimension; }
+
+  int threads_ = 1;
+  TrainOptions options_;
+  Networks nets_;
+  std::unique_ptr<Flow> flow_;
+};
+
+TEST_P(SamplingRunTest, ARowDoesNotDependOnTheRowsBesideIt) {
+  const int kRows = 37;  // odd: exercises padding at the end
+  std::vector<uint64_t> seeds(kRows);
+  std::iota(seeds.begin(), seeds.end(), 1000);
+  const int steps = 3;
+  const std::vector<float> all = Run(seeds, Solver::kHeun, steps);
+  const int64_t d = dimension();
+  for (const int threads : {2, 3}) {  // other chunkings of the same rows
+    at::set_num_threads(threads);
+    // Windows of other sizes and offsets (1 row alone, odd sizes, quantum
+    // multiples, a window starting mid-quantum).
+    for (const auto& [begin, size] : std::vector<std::pair<int, int>>{
+             {0, 1}, {36, 1}, {5, 3}, {3, 8}, {11, 13}, {1, 33}, {20, 17}}) {
+      const std::vector<uint64_t> window(seeds.begin() + begin,
+                                         seeds.begin() + begin + size);
+      const std::vector<float> got = Run(window, Solver::kHeun, steps);
+      const std::vector<float> want(all.begin() + begin * d,
+                                    all.begin() + (begin + size) * d);
+      EXPECT_EQ(got, want) << "rows " << begin << ".." << begin + size << " on "
+                           << threads << " threads";
+    }
+  }
+}
+
+TEST_P(SamplingRunTest, DroppingRowsMidRunLeavesTheOthersUnchanged) {
+  std::vector<uint64_t> seeds(19);
+  std::iota(seeds.begin(), seeds.end(), 7);
+  const std::vector<float> all = Run(seeds, Solver::kEuler, 4);
+  auto run = SamplingRunFactory::Start(*flow_, options_, c10::Device("cpu"),
+                                       seeds, Solver::kEuler, 4);
+  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE((*run)->Step().ok());
+  const std::vector<int64_t> keep = {0, 3, 4, 10, 18};
+  ASSERT_TRUE((*run)->KeepRows(keep).ok());
+  EXPECT_EQ((*run)->rows(), 5);
+  while (!(*run)->done()) ASSERT_TRUE((*run)->Step().ok());
+  auto points = (*run)->Points();
+  ASSERT_TRUE(points.ok());
+  const int64_t d = dimension();
+  for (size_t i = 0; i < keep.size(); ++i) {
+    const std::vector<float> got(points->values.begin() + i * d,
+                                 points->values.begin() + (i + 1) * d);
+    const std::vector<float> want(all.begin() + keep[i] * d,
+                                  all.begin() + (keep[i] + 1) * d);
+    EXPECT_EQ(got, want) << "kept row " << keep[i];
+  }
+  EXPECT_EQ((*run)->KeepRows({2, 1}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*run)->KeepRows({5}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*run)->Step().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flows, SamplingRunTest,
+    ::testing::Values(Case{"toy-2d", pb::GENERATOR_FORM_POTENTIAL},
+                      Case{"manifold-7d", pb::GENERATOR_FORM_DIRECT_VELOCITY},
+                      Case{"mnist", pb::GENERATOR_FORM_POTENTIAL},
+                      Case{"mnist", pb::GENERATOR_FORM_DIRECT_VELOCITY}),
+    [](const auto& info) {
+      std::string name = info.param.preset;
+      name += info.param.form == pb::GENERATOR_FORM_POTENTIAL ? "_potential"
+                                                              : "_velocity";
+      for (char& c : name)
+        if (c == '-') c = '_';
+      return name;
+    });
+
+TEST(SamplingRun, StepwiseEqualsIntegrate) {
+  pb::TrainingConfig c;
+  c.set_preset("toy-2d");
+  auto options = ResolveTrainOptions(c);
+  ASSERT_TRUE(options.ok());
+  at::manual_seed(5);
+  Networks nets = MakeNetworks(*options);
+  Flow flow(nets.generator, options->generator.form, options->flow.lambda);
+  const std::vector<uint64_t> seeds = {1, 2, 3, 4, 5, 6, 7, 8};
+  auto run = SamplingRunFactory::Start(flow, *options, c10::Device("cpu"),
+                                       seeds, Solver::kRk4, 6);
+  ASSERT_TRUE(run.ok());
+  EXPECT_DOUBLE_EQ((*run)->dt(), options->flow.horizon / 6);
+  while (!(*run)->done()) ASSERT_TRUE((*run)->Step().ok());
+  const at::Tensor x0 = SourceFromSeeds(options->source, 2, seeds);
+  const PointSamples want =
+      ToPoints(Integrate(Solver::kRk4, flow.Field(), x0, 0.0,
+                         options->flow.horizon / 6, 6)
+                   .final);
+  EXPECT_EQ((*run)->Points()->values, want.values);
+  EXPECT_EQ(SamplingRunFactory::Start(flow, *options, c10::Device("cpu"), seeds,
+                                      Solver::kEuler, 0)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace proxflow::core
