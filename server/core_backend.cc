@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "core/base/status_macros.h"
+#include "core/flow_model.h"
+#include "core/sampling_run.h"
 
 namespace proxflow::server {
 namespace {
@@ -55,10 +57,63 @@ class CoreBackend : public TrainingBackend {
   std::string LibTorchVersion() const override { return TORCH_VERSION; }
 };
 
+class CoreIntegration : public IntegrationRun {
+ public:
+  explicit CoreIntegration(std::unique_ptr<core::SamplingRun> run)
+      : run_(std::move(run)) {}
+  absl::Status Step() override { return run_->Step(); }
+  absl::Status KeepRows(const std::vector<int64_t>& rows) override {
+    return run_->KeepRows(rows);
+  }
+  absl::StatusOr<core::PointSamples> Points() const override {
+    return run_->Points();
+  }
+  int steps_done() const override { return run_->steps_done(); }
+
+ private:
+  std::unique_ptr<core::SamplingRun> run_;
+};
+
+class CoreFlow : public LoadedFlow {
+ public:
+  explicit CoreFlow(std::unique_ptr<core::FlowModel> model)
+      : model_(std::move(model)), bytes_(model_->parameter_bytes()) {}
+  absl::StatusOr<std::unique_ptr<IntegrationRun>> Start(
+      const std::vector<uint64_t>& seeds, core::Solver solver,
+      int steps) override {
+    PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<core::SamplingRun> run,
+                              model_->StartSampling(seeds, solver, steps));
+    return std::make_unique<CoreIntegration>(std::move(run));
+  }
+  const core::TrainOptions& options() const override {
+    return model_->options();
+  }
+  int64_t parameter_bytes() const override { return bytes_; }
+  std::string device() const override { return model_->device(); }
+
+ private:
+  std::unique_ptr<core::FlowModel> model_;
+  int64_t bytes_;
+};
+
+class CoreSamplingBackend : public SamplingBackend {
+ public:
+  absl::StatusOr<std::unique_ptr<LoadedFlow>> Load(
+      absl::string_view checkpoint, const std::string& device) override {
+    PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<core::FlowModel> model,
+                              core::FlowModel::Load(checkpoint, device));
+    return std::make_unique<CoreFlow>(std::move(model));
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<TrainingBackend> MakeCoreTrainingBackend() {
   return std::make_unique<CoreBackend>();
+}
+
+std::unique_ptr<SamplingBackend> MakeCoreSamplingBackend() {
+  return std::make_unique<CoreSamplingBackend>();
 }
 
 }  // namespace proxflow::server

@@ -1,4 +1,5 @@
-// proxflow-server: hosts training jobs and datasets over gRPC.
+// proxflow-server: hosts training jobs, datasets, the checkpoint registry and
+// sampling over gRPC.
 //
 //   proxflow-server --listen 127.0.0.1:50051 --data_dir ./proxflow-data
 //
@@ -41,6 +42,22 @@ ABSL_FLAG(int64_t, max_dataset_bytes, int64_t{1} << 30,
           "largest dataset upload accepted, in bytes");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "on SIGTERM, how long RPCs in progress may take to finish");
+ABSL_FLAG(int, max_samples, 1024, "samples per Sample request at most");
+ABSL_FLAG(int, max_steps, 1000, "integration steps per Sample request at most");
+ABSL_FLAG(int, max_trajectory_frames, 16,
+          "trajectory frames per sample at most");
+ABSL_FLAG(int, sample_max_batch, 64,
+          "rows integrated together (micro-batch size), >= 1");
+ABSL_FLAG(absl::Duration, sample_max_delay, absl::Milliseconds(2),
+          "how long a sample request may wait for others to batch with");
+ABSL_FLAG(int, sample_max_queued, 64,
+          "sample requests waiting at most; more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, sample_cache_bytes, int64_t{1} << 30,
+          "bytes of model weights kept loaded for sampling, per device");
+ABSL_FLAG(int64_t, sample_max_pending_bytes, 8 << 20,
+          "unread bytes per sample stream before its work is held back");
+ABSL_FLAG(int, sample_encoder_threads, 1,
+          "threads encoding samples (PNG, sha256), >= 1");
 ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written there once the server is ready");
 
@@ -101,6 +118,27 @@ int main(int argc, char** argv) {
   options.progress_min_interval = absl::GetFlag(FLAGS_progress_min_interval);
   options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
   options.max_checkpoint_bytes = absl::GetFlag(FLAGS_max_checkpoint_bytes);
+  options.sample_limits.max_samples = absl::GetFlag(FLAGS_max_samples);
+  options.sample_limits.max_steps = absl::GetFlag(FLAGS_max_steps);
+  options.sample_limits.max_trajectory_frames =
+      absl::GetFlag(FLAGS_max_trajectory_frames);
+  options.sampling.max_batch = absl::GetFlag(FLAGS_sample_max_batch);
+  options.sampling.max_delay = absl::GetFlag(FLAGS_sample_max_delay);
+  options.sampling.max_queued = absl::GetFlag(FLAGS_sample_max_queued);
+  options.sampling.cache_bytes = absl::GetFlag(FLAGS_sample_cache_bytes);
+  options.sampling.max_pending_bytes =
+      absl::GetFlag(FLAGS_sample_max_pending_bytes);
+  options.sampling.encoder_threads =
+      absl::GetFlag(FLAGS_sample_encoder_threads);
+  if (options.sample_limits.max_samples < 1)
+    return Fail(absl::StrCat("--max_samples must be >= 1, got ",
+                             options.sample_limits.max_samples));
+  if (options.sample_limits.max_steps < 1)
+    return Fail(absl::StrCat("--max_steps must be >= 1, got ",
+                             options.sample_limits.max_steps));
+  if (options.sample_limits.max_trajectory_frames < 0)
+    return Fail(absl::StrCat("--max_trajectory_frames must be >= 0, got ",
+                             options.sample_limits.max_trajectory_frames));
   if (options.max_concurrent_jobs < 1)
     return Fail(absl::StrCat("--max_concurrent_jobs must be >= 1, got ",
                              options.max_concurrent_jobs));
@@ -130,8 +168,9 @@ int main(int argc, char** argv) {
   }
 
   auto backend = proxflow::server::MakeCoreTrainingBackend();
+  auto sampling = proxflow::server::MakeCoreSamplingBackend();
   absl::StatusOr<std::unique_ptr<proxflow::server::Server>> server =
-      proxflow::server::Server::Start(options, backend.get());
+      proxflow::server::Server::Start(options, backend.get(), sampling.get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
   const int port = (*server)->port();
   std::fprintf(stderr,

@@ -15,9 +15,9 @@
 namespace proxflow::server {
 namespace {
 
-constexpr const char* kServiceNames[] = {"", "proxflow.v1.TrainingService",
-                                         "proxflow.v1.DatasetService",
-                                         "proxflow.v1.CheckpointRegistry"};
+constexpr const char* kServiceNames[] = {
+    "", "proxflow.v1.TrainingService", "proxflow.v1.DatasetService",
+    "proxflow.v1.CheckpointRegistry", "proxflow.v1.SamplingService"};
 
 // Holds an exclusive lock on <data_dir>/LOCK for the life of the process, so
 // two servers never share (and corrupt) one data directory.
@@ -39,7 +39,8 @@ absl::StatusOr<int> LockDataDir(const std::string& data_dir) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options, TrainingBackend* backend) {
+    const ServerOptions& options, TrainingBackend* backend,
+    SamplingBackend* sampling) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -89,6 +90,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<DatasetServiceImpl>(server->dataset_store_.get());
   server->registry_service_ =
       std::make_unique<CheckpointRegistryService>(server->registry_.get());
+  SampleEngineOptions so = options.sampling;
+  so.devices = options.devices;
+  Registry* registry = server->registry_.get();
+  PROXFLOW_ASSIGN_OR_RETURN(
+      server->sampler_,
+      SampleEngine::Create(so, sampling,
+                           [registry](const proxflow::v1::Checkpoint& c) {
+                             return registry->ReadVerified(c);
+                           }));
+  server->sampling_service_ = std::make_unique<SamplingService>(
+      registry, server->sampler_.get(), options.sample_limits);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -98,6 +110,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->training_service_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->registry_service_.get());
+  builder.RegisterService(server->sampling_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     server->jobs_->Shutdown();
@@ -117,8 +130,11 @@ void Server::Shutdown(absl::Duration grace) {
   if (grpc_server_ != nullptr) {
     grpc_server_->GetHealthCheckService()->SetServingStatus(false);
     jobs_->BeginDrain();
-    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    const absl::Time deadline = absl::Now() + grace;
+    sampler_->Shutdown(deadline);  // sample streams end before gRPC stops
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
   }
+  if (sampler_ != nullptr) sampler_->Shutdown(absl::Now());
   if (jobs_ != nullptr) jobs_->Shutdown();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }

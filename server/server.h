@@ -20,6 +20,10 @@
 #include "server/dataset_service.h"
 #include "server/job_manager.h"
 #include "server/registry/registry.h"
+#include "server/sampling/sample_engine.h"
+#include "server/sampling/sample_plan.h"
+#include "server/sampling/sampling_backend.h"
+#include "server/sampling_service.h"
 #include "server/storage/blob_store.h"
 #include "server/storage/database.h"
 #include "server/storage/dataset_store.h"
@@ -40,15 +44,19 @@ struct ServerOptions {
   absl::Duration progress_min_interval = absl::Milliseconds(200);
   int64_t max_dataset_bytes = int64_t{1} << 30;
   int64_t max_checkpoint_bytes = int64_t{1} << 30;  // largest upload
+  // Sampling: engine settings (devices come from `devices`) and request limits.
+  SampleEngineOptions sampling;
+  SamplingLimits sample_limits;
 };
 
 class Server {
  public:
   // Locks the data directory (FAILED_PRECONDITION when another server holds
-  // it), opens storage, recovers jobs and starts serving. `backend` must
+  // it), opens storage, recovers jobs and starts serving. The backends must
   // outlive the server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerOptions& options, TrainingBackend* backend);
+      const ServerOptions& options, TrainingBackend* backend,
+      SamplingBackend* sampling);
 
   // Shutdown(absl::Seconds(5)) unless already shut down.
   ~Server();
@@ -57,10 +65,12 @@ class Server {
   int port() const { return port_; }
   JobManager& jobs() { return *jobs_; }
   Registry& registry() { return *registry_; }
+  SampleEngine& sampler() { return *sampler_; }
 
-  // Health NOT_SERVING, drain streams and submissions, stop gRPC (calls still
-  // running after `grace` are cancelled), then checkpoint and stop running
-  // jobs so that the next start resumes them. Idempotent.
+  // Health NOT_SERVING, drain streams and submissions (sample requests in
+  // progress may finish within `grace`, new ones are refused UNAVAILABLE), stop
+  // gRPC (calls still running after `grace` are cancelled), then checkpoint
+  // and stop running jobs so that the next start resumes them. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
@@ -77,6 +87,8 @@ class Server {
   std::unique_ptr<TrainingServiceImpl> training_service_;
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
   std::unique_ptr<CheckpointRegistryService> registry_service_;
+  std::unique_ptr<SampleEngine> sampler_;
+  std::unique_ptr<SamplingService> sampling_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -16,9 +16,11 @@
 
 #include "proxflow/v1/dataset_service.grpc.pb.h"
 #include "proxflow/v1/registry.grpc.pb.h"
+#include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/fake_backend.h"
+#include "tests/server/fake_sampling_backend.h"
 
 namespace proxflow::server::testing {
 
@@ -59,7 +61,7 @@ class ServerFixture : public ::testing::Test {
   // (Re)starts the server with options_.
   void StartServer() {
     server_.reset();
-    auto server = Server::Start(options_, &backend_);
+    auto server = Server::Start(options_, &backend_, &sampling_backend_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -67,6 +69,7 @@ class ServerFixture : public ::testing::Test {
     training_ = pb::TrainingService::NewStub(channel_);
     datasets_ = pb::DatasetService::NewStub(channel_);
     registry_ = pb::CheckpointRegistry::NewStub(channel_);
+    sampling_ = pb::SamplingService::NewStub(channel_);
   }
 
   grpc::Status Submit(const pb::TrainingConfig& config, pb::Job* job,
@@ -155,9 +158,11 @@ class ServerFixture : public ::testing::Test {
   std::string data_dir_;
   ServerOptions options_;
   FakeBackend backend_;
+  FakeSamplingBackend sampling_backend_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::TrainingService::Stub> training_;
+  std::unique_ptr<pb::SamplingService::Stub> sampling_;
   std::unique_ptr<pb::DatasetService::Stub> datasets_;
   std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
 };

@@ -152,11 +152,12 @@ absl::StatusOr<DownloadFigures> MeasureDownload(const std::string& dir,
                             CheckpointAfterOneStep(config, &unused, 1));
   std::filesystem::remove_all(dir);
   auto backend = server::MakeCoreTrainingBackend();
+  auto sampling = server::MakeCoreSamplingBackend();
   server::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.data_dir = dir;
-  PROXFLOW_ASSIGN_OR_RETURN(auto srv,
-                            server::Server::Start(options, backend.get()));
+  PROXFLOW_ASSIGN_OR_RETURN(
+      auto srv, server::Server::Start(options, backend.get(), sampling.get()));
   auto stub = pb::CheckpointRegistry::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", srv->port()),
                           grpc::InsecureChannelCredentials()));

@@ -106,12 +106,14 @@ absl::Status Main() {
           .string();
   std::filesystem::remove_all(dir);
   auto backend = proxflow::server::MakeCoreTrainingBackend();
+  auto sampling = proxflow::server::MakeCoreSamplingBackend();
   proxflow::server::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.data_dir = dir;
   options.queue_limit = submit_jobs + 10;
   PROXFLOW_ASSIGN_OR_RETURN(
-      auto server, proxflow::server::Server::Start(options, backend.get()));
+      auto server,
+      proxflow::server::Server::Start(options, backend.get(), sampling.get()));
   auto stub = pb::TrainingService::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
                           grpc::InsecureChannelCredentials()));

@@ -1,0 +1,63 @@
+#include "server/sampling/sample_stream.h"
+
+namespace proxflow::server {
+
+void SampleStream::Push(std::vector<proxflow::v1::SampleEvent> events) {
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (final_.has_value()) return;
+    for (auto& e : events) {
+      pending_bytes_ += static_cast<int64_t>(e.ByteSizeLong());
+      events_.push_back(std::move(e));
+    }
+    wake = waiting_;
+    waiting_ = false;
+  }
+  WakeIfWaiting(wake);
+}
+
+void SampleStream::Close(absl::Status status) {
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (final_.has_value()) return;
+    final_ = std::move(status);
+    wake = waiting_;
+    waiting_ = false;
+  }
+  WakeIfWaiting(wake);
+}
+
+SampleStream::PopResult SampleStream::Pop(proxflow::v1::SampleEvent* event,
+                                          absl::Status* status) {
+  absl::MutexLock lock(&mu_);
+  if (!events_.empty()) {
+    *event = std::move(events_.front());
+    events_.pop_front();
+    pending_bytes_ -= static_cast<int64_t>(event->ByteSizeLong());
+    return PopResult::kEvent;
+  }
+  if (final_.has_value()) {
+    *status = *final_;
+    return PopResult::kClosed;
+  }
+  waiting_ = true;
+  return PopResult::kEmpty;
+}
+
+bool SampleStream::closed() const {
+  absl::MutexLock lock(&mu_);
+  return final_.has_value();
+}
+
+int64_t SampleStream::pending_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return pending_bytes_;
+}
+
+void SampleStream::WakeIfWaiting(bool waiting) {
+  if (waiting && waker_) waker_();
+}
+
+}  // namespace proxflow::server

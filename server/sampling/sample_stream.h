@@ -1,0 +1,67 @@
+// SampleStream: the events of one Sample call on their way from the engine
+// (integration and encoder threads) to the RPC reactor that writes them.
+//
+// Producers Push events and finally Close with a status; the consumer Pops. A
+// Pop that finds nothing registers the consumer as waiting, and the next Push
+// or Close calls its waker once (outside every lock; the waker must tolerate
+// being called after the consumer stopped caring). Cancel() (client cancel,
+// deadline, failed write) tells producers to stop: the engine drops the
+// request's rows before its next integration step. Pending (pushed, not yet
+// popped) bytes are counted so that the engine can hold back work for a slow
+// client instead of buffering without bound. Thread-safe.
+#ifndef PROXFLOW_SERVER_SAMPLING_SAMPLE_STREAM_H_
+#define PROXFLOW_SERVER_SAMPLING_SAMPLE_STREAM_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "proxflow/v1/sampling_service.pb.h"
+
+namespace proxflow::server {
+
+class SampleStream {
+ public:
+  explicit SampleStream(std::function<void()> waker)
+      : waker_(std::move(waker)) {}
+
+  // Appends events in order; ignored once closed.
+  void Push(std::vector<proxflow::v1::SampleEvent> events)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the stream after the events pushed so far; the first Close wins.
+  void Close(absl::Status status) ABSL_LOCKS_EXCLUDED(mu_);
+
+  enum class PopResult { kEvent, kEmpty, kClosed };
+  // kEvent: *event is the next one. kEmpty: nothing yet, the waker will be
+  // called. kClosed: everything was popped; *status is the final status.
+  PopResult Pop(proxflow::v1::SampleEvent* event, absl::Status* status)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Bytes pushed and not yet popped.
+  int64_t pending_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void WakeIfWaiting(bool waiting);
+
+  const std::function<void()> waker_;
+  std::atomic<bool> cancelled_{false};
+  mutable absl::Mutex mu_;
+  std::deque<proxflow::v1::SampleEvent> events_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Status> final_ ABSL_GUARDED_BY(mu_);
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_SAMPLING_SAMPLE_STREAM_H_
