@@ -122,9 +122,23 @@ absl::Status SampleEngine::Submit(SamplePlan plan,
     ++counters_.active;
     work_cv_.SignalAll();
   }
+  // Outside mu_: the hook runs at once if the call was already cancelled.
+  request->stream->SetCancelHook([this] { OnStreamCancelled(); });
   for (auto& r : cancelled)
     End(*r, absl::CancelledError("cancelled by the client"));
   return absl::OkStatus();
+}
+
+void SampleEngine::OnStreamCancelled() {
+  std::vector<std::shared_ptr<Request>> cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    ++counters_.cancels_seen;
+    cancelled = PruneQueueLocked();
+    work_cv_.SignalAll();
+  }
+  for (auto& r : cancelled)
+    End(*r, absl::CancelledError("cancelled by the client"));
 }
 
 std::vector<std::shared_ptr<SampleEngine::Request>>

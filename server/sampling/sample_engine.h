@@ -90,6 +90,7 @@ class SampleEngine {
     int64_t steps = 0;  // integration steps taken
     int64_t completed = 0;
     int64_t cancelled = 0;
+    int64_t cancels_seen = 0;  // SampleStream::Cancel() calls observed
   };
   Counters counters() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -131,6 +132,8 @@ class SampleEngine {
   // Ends `request` OK once all its rows are integrated and encoded.
   void MaybeComplete(const std::shared_ptr<Request>& request)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A stream was cancelled: end it at once if it is only queued.
+  void OnStreamCancelled() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Duration RetryDelayLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SampleEngineOptions options_;

@@ -46,6 +46,27 @@ SampleStream::PopResult SampleStream::Pop(proxflow::v1::SampleEvent* event,
   return PopResult::kEmpty;
 }
 
+void SampleStream::Cancel() {
+  std::function<void()> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_.exchange(true)) return;
+    hook = std::move(cancel_hook_);
+  }
+  if (hook) hook();
+}
+
+void SampleStream::SetCancelHook(std::function<void()> hook) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!cancelled_.load()) {
+      cancel_hook_ = std::move(hook);
+      return;
+    }
+  }
+  hook();
+}
+
 bool SampleStream::closed() const {
   absl::MutexLock lock(&mu_);
   return final_.has_value();

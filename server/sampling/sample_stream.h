@@ -43,7 +43,12 @@ class SampleStream {
   PopResult Pop(proxflow::v1::SampleEvent* event, absl::Status* status)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  // Marks the stream cancelled and runs the cancel hook (once).
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+  // Called once on the first Cancel() (at once if already cancelled). The
+  // engine uses it to free a queued request's place without waiting for a
+  // worker. Must not call back into the stream's consumer.
+  void SetCancelHook(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(mu_);
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -60,6 +65,7 @@ class SampleStream {
   int64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<absl::Status> final_ ABSL_GUARDED_BY(mu_);
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> cancel_hook_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace proxflow::server

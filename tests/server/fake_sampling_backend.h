@@ -40,10 +40,14 @@ class FakeSamplingBackend : public SamplingBackend {
     absl::MutexLock lock(&mu_);
     hold_after_ = -1;
   }
-  // Blocks until a run waits at the hold (or `deadline`); true if one does.
-  bool AwaitHeld(absl::Time deadline) {
+  // Blocks until a run waits at the hold before step `step` (any step when
+  // 0), or `deadline`; true if one does.
+  bool AwaitHeld(absl::Time deadline, int step = 0) {
     absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithDeadline(absl::Condition(&waiting_), deadline);
+    auto held = [this, step]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return waiting_step_ != 0 && (step == 0 || waiting_step_ == step);
+    };
+    return mu_.AwaitWithDeadline(absl::Condition(&held), deadline);
   }
   void FailLoads(bool fail) { fail_loads_ = fail; }
   int loads() const { return loads_; }
@@ -145,9 +149,9 @@ class FakeSamplingBackend : public SamplingBackend {
       return hold_after_ < 0 || step <= hold_after_;
     };
     if (released()) return;
-    waiting_ = true;
+    waiting_step_ = step;
     mu_.Await(absl::Condition(&released));
-    waiting_ = false;
+    if (waiting_step_ == step) waiting_step_ = 0;
   }
 
   std::atomic<bool> fail_loads_{false};
@@ -155,7 +159,7 @@ class FakeSamplingBackend : public SamplingBackend {
   std::atomic<int64_t> steps_{0};
   absl::Mutex mu_;
   int hold_after_ ABSL_GUARDED_BY(mu_) = -1;
-  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_step_ ABSL_GUARDED_BY(mu_) = 0;  // a run waits before it
   std::vector<int64_t> batch_rows_ ABSL_GUARDED_BY(mu_);
 };
 

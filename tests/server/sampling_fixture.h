@@ -39,6 +39,7 @@ class SamplingTest : public RegistryTest {
   }
 
   // A Sample stream, read to its end, in parts.
+ public:
   struct Streamed {
     grpc::Status status;
     std::vector<pb::SampleEvent> events;
@@ -73,6 +74,8 @@ class SamplingTest : public RegistryTest {
     return out;
   }
 
+
+ protected:
   Streamed Sample(const pb::SampleRequest& request, int deadline_s = 60) {
     grpc::ClientContext context;
     context.set_deadline(Deadline(deadline_s));
