@@ -157,7 +157,8 @@ SampleEngine::PruneQueueLocked() {
 
 bool SampleEngine::Dispatchable(const Request& r) const {
   return !r.stream->cancelled() && r.next_row < r.plan.num_samples() &&
-         r.stream->pending_bytes() < options_.max_pending_bytes;
+         r.stream->pending_bytes() + r.encoding_bytes.load() <
+             options_.max_pending_bytes;
 }
 
 std::vector<SampleEngine::Slice> SampleEngine::NextBatch() {
@@ -231,22 +232,26 @@ void SampleEngine::PostEncode(std::shared_ptr<Request> request, int rows,
     absl::MutexLock lock(&request->mu);
     ++request->pending_tasks;
   }
+  const int64_t bytes = static_cast<int64_t>(rows) * request->plan.dimension *
+                        static_cast<int64_t>(sizeof(float));
+  request->encoding_bytes += bytes;
   absl::MutexLock lock(&mu_);
   encode_backlog_rows_ += rows;
-  encode_tasks_.push_back(
-      [this, request = std::move(request), rows, task = std::move(task)] {
-        task();
-        {
-          absl::MutexLock lock(&mu_);
-          encode_backlog_rows_ -= rows;
-          work_cv_.SignalAll();
-        }
-        {
-          absl::MutexLock lock(&request->mu);
-          --request->pending_tasks;
-        }
-        MaybeComplete(request);
-      });
+  encode_tasks_.push_back([this, request = std::move(request), rows, bytes,
+                           task = std::move(task)] {
+    task();  // pushes the events first
+    request->encoding_bytes -= bytes;
+    {
+      absl::MutexLock lock(&mu_);
+      encode_backlog_rows_ -= rows;
+      work_cv_.SignalAll();
+    }
+    {
+      absl::MutexLock lock(&request->mu);
+      --request->pending_tasks;
+    }
+    MaybeComplete(request);
+  });
   encode_cv_.Signal();
 }
 

@@ -13,9 +13,9 @@
 // left, so a cancelled request frees its rows within one step. Encoding (PNG,
 // raw, sha256) runs on encoder threads. A client that does not read its stream
 // is held back: no new slice starts for it while max_pending_bytes of its
-// events are unread, and the worker waits while the encoders are behind by
-// more than 4·max_batch rows, so memory stays bounded by the settings, never by
-// client speed.
+// events are unread or still being encoded (raw size), and the worker waits
+// while the encoders are behind by more than 4·max_batch rows, so memory stays
+// bounded by the settings, never by client speed.
 //
 // Thread-safe.
 #ifndef PROXFLOW_SERVER_SAMPLING_SAMPLE_ENGINE_H_

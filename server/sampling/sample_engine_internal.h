@@ -3,6 +3,7 @@
 #ifndef PROXFLOW_SERVER_SAMPLING_SAMPLE_ENGINE_INTERNAL_H_
 #define PROXFLOW_SERVER_SAMPLING_SAMPLE_ENGINE_INTERNAL_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct SampleEngine::Request {
 
   // Rows handed to a worker so far. Guarded by the engine's mu_.
   int next_row = 0;
+  // Raw bytes of the samples waiting for the encoders (their events are not
+  // in the stream yet, but will be): counted against max_pending_bytes.
+  std::atomic<int64_t> encoding_bytes{0};
 
   absl::Mutex mu;
   int rows_integrated ABSL_GUARDED_BY(mu) = 0;  // final states handed over

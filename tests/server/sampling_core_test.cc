@@ -184,9 +184,10 @@ TEST_F(SamplingCoreTest, StreamedPngsEqualInProcessMnistSamplesBitForBit) {
     ASSERT_EQ(image->channels, 1);
     for (int j = 0; j < 784; ++j) {
       const float x = want->values[index * 784 + j];
-      const uint8_t p = x <= 0   ? 0
-                        : x >= 1 ? 255
-                                 : static_cast<uint8_t>(std::lround(x * 255.0f));
+      const uint8_t p = x <= 0 ? 0
+                        : x >= 1
+                            ? 255
+                            : static_cast<uint8_t>(std::lround(x * 255.0f));
       ASSERT_EQ(image->pixels[j], p) << "image " << index << " pixel " << j;
     }
   }
@@ -194,9 +195,10 @@ TEST_F(SamplingCoreTest, StreamedPngsEqualInProcessMnistSamplesBitForBit) {
   r.set_encoding(pb::SAMPLE_ENCODING_FLOAT32);
   const std::map<int, std::string> raw = Sample(r);
   ASSERT_EQ(raw.size(), seeds.size());
-  EXPECT_EQ(raw.at(3), std::string(reinterpret_cast<const char*>(
-                                       want->values.data() + 3 * 784),
-                                   784 * sizeof(float)));
+  EXPECT_EQ(
+      raw.at(3),
+      std::string(reinterpret_cast<const char*>(want->values.data() + 3 * 784),
+                  784 * sizeof(float)));
 }
 
 }  // namespace

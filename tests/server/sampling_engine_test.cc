@@ -92,8 +92,8 @@ TEST_F(SamplingEngineTest, ConcurrentCompatibleRequestsShareABatch) {
   EXPECT_EQ(ra.accepted.queue_position(), 0);
   EXPECT_EQ(rb.accepted.queue_position(), 1);
   // Each request got exactly its own rows.
-  const auto* xy = reinterpret_cast<const float*>(
-      ItemBytes(rb, rb.done[0].item()).data());
+  const auto* xy =
+      reinterpret_cast<const float*>(ItemBytes(rb, rb.done[0].item()).data());
   EXPECT_EQ(xy[0], FakeValue(5, 0, 5));
   EXPECT_EQ(xy[4], FakeValue(7, 0, 5));
 }
@@ -199,8 +199,7 @@ TEST_F(SamplingEngineTest, AFullQueueIsResourceExhaustedWithARetryHint) {
   ASSERT_TRUE(AwaitQueued(1));
   const Streamed full = Sample(Request("toy@latest", {3}));
   EXPECT_EQ(full.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(full.status.error_message(),
-              HasSubstr("--sample_max_queued 1"));
+  EXPECT_THAT(full.status.error_message(), HasSubstr("--sample_max_queued 1"));
   std::optional<absl::Duration> delay = RetryDelay(FromGrpcStatus(full.status));
   ASSERT_TRUE(delay.has_value());
   EXPECT_GE(*delay, absl::Milliseconds(100));
@@ -211,7 +210,8 @@ TEST_F(SamplingEngineTest, AFullQueueIsResourceExhaustedWithARetryHint) {
   BackgroundSample admitted(sampling_.get(), Request("toy@latest", {4}));
   sampling_backend_.ReleaseSteps();
   EXPECT_TRUE(running.Join().status.ok());
-  EXPECT_TRUE(admitted.Join().status.ok()) << admitted.Join().status.error_message();
+  EXPECT_TRUE(admitted.Join().status.ok())
+      << admitted.Join().status.error_message();
 }
 
 TEST_F(SamplingEngineTest, ListLoadedModelsShowsTheCacheMostRecentFirst) {
@@ -226,8 +226,7 @@ TEST_F(SamplingEngineTest, ListLoadedModelsShowsTheCacheMostRecentFirst) {
   ASSERT_TRUE(Sample(Request("c@latest", {1})).status.ok());  // evicts b
   grpc::ClientContext context;
   pb::ListLoadedModelsResponse models;
-  ASSERT_TRUE(
-      sampling_->ListLoadedModels(&context, {}, &models).ok());
+  ASSERT_TRUE(sampling_->ListLoadedModels(&context, {}, &models).ok());
   ASSERT_EQ(models.models_size(), 2);
   EXPECT_EQ(models.models(0).checkpoint_uuid(), c.uuid());
   EXPECT_EQ(models.models(1).checkpoint_uuid(), a.uuid());

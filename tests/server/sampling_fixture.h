@@ -74,7 +74,6 @@ class SamplingTest : public RegistryTest {
     return out;
   }
 
-
  protected:
   Streamed Sample(const pb::SampleRequest& request, int deadline_s = 60) {
     grpc::ClientContext context;

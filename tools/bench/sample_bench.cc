@@ -128,9 +128,9 @@ absl::StatusOr<std::unique_ptr<LiveServer>> StartServer(
   options.devices = {absl::GetFlag(FLAGS_device)};
   options.sampling.max_batch = max_batch;
   options.sample_limits.max_samples = 1 << 16;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      live->server, server::Server::Start(options, live->training.get(),
-                                          live->sampling.get()));
+  PROXFLOW_ASSIGN_OR_RETURN(live->server,
+                            server::Server::Start(options, live->training.get(),
+                                                  live->sampling.get()));
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", live->server->port()),
                           grpc::InsecureChannelCredentials());
