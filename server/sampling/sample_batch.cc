@@ -99,8 +99,20 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
     }
     return absl::OkStatus();
   };
+  // Progress per slice at its last step, and in between at most every
+  // progress_interval per request (a large request of small samples would
+  // otherwise spend its stream on progress).
   auto progress = [&](int step) {
+    const absl::Time now = absl::Now();
     for (const Slice& s : live) {
+      {
+        absl::MutexLock lock(&s.request->mu);
+        if (step < plan.steps &&
+            now - s.request->last_progress < options_.progress_interval) {
+          continue;
+        }
+        s.request->last_progress = now;
+      }
       pb::SampleEvent event;
       pb::SampleProgress& p = *event.mutable_progress();
       p.set_index(s.begin);

@@ -46,6 +46,9 @@ absl::StatusOr<std::unique_ptr<SampleEngine>> SampleEngine::Create(
             absl::StrCat("encoder_threads must be in [1, 64], got ",
                          options.encoder_threads)));
   PROXFLOW_RETURN_IF_ERROR(
+      check(options.progress_interval >= absl::ZeroDuration(),
+            "progress_interval must be >= 0"));
+  PROXFLOW_RETURN_IF_ERROR(
       check(options.max_chunk_bytes >= 1 &&
                 options.max_chunk_bytes <= kMaxSampleChunkBytes,
             "max_chunk_bytes must be in [1, 1 MiB]"));

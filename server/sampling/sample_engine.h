@@ -52,6 +52,9 @@ struct SampleEngineOptions {
   int64_t max_pending_bytes = 8 << 20;     // unread bytes per stream
   int encoder_threads = 1;
   size_t max_chunk_bytes = kMaxSampleChunkBytes;
+  // Progress events: each slice's last step, and other steps at most this
+  // often per request (0: every step).
+  absl::Duration progress_interval = absl::Milliseconds(50);
 };
 
 class SampleEngine {

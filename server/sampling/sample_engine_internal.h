@@ -42,6 +42,7 @@ struct SampleEngine::Request {
   int samples_done ABSL_GUARDED_BY(mu) = 0;     // final items pushed
   bool ended ABSL_GUARDED_BY(mu) = false;
   bool started ABSL_GUARDED_BY(mu) = false;
+  absl::Time last_progress ABSL_GUARDED_BY(mu) = absl::InfinitePast();
   proxflow::v1::SampleSummary summary ABSL_GUARDED_BY(mu);
   // Point models with a scatter plot: every final sample, in index order.
   std::vector<float> points ABSL_GUARDED_BY(mu);

@@ -18,6 +18,7 @@ class SamplingTest : public RegistryTest {
   void SetUp() override {
     ServerFixture::SetUp();
     options_.sampling.max_delay = absl::ZeroDuration();
+    options_.sampling.progress_interval = absl::ZeroDuration();  // every step
     options_.sample_limits.max_samples = 64;
     options_.sample_limits.max_steps = 50;
     options_.sample_limits.max_trajectory_frames = 4;
