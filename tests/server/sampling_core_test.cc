@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "core/base/sha256.h"
+#include "client/checkpoint_upload.h"
 #include "core/device.h"
 #include "core/flow_model.h"
 #include "core/image/png.h"
@@ -61,21 +61,8 @@ class SamplingCoreTest : public ::testing::Test {
     for (int i = 0; i < iterations; ++i) EXPECT_TRUE((*trainer)->Step().ok());
     auto bytes = (*trainer)->SerializeCheckpoint();
     EXPECT_TRUE(bytes.ok());
-    grpc::ClientContext context;
-    pb::Checkpoint out;
-    auto writer = registry_->UploadCheckpoint(&context, &out);
-    pb::UploadCheckpointRequest r;
-    r.mutable_header()->set_model("flow");
-    r.mutable_header()->set_sha256(Sha256Hex(*bytes));
-    r.mutable_header()->set_size_bytes(static_cast<int64_t>(bytes->size()));
-    writer->Write(r);
-    for (size_t i = 0; i < bytes->size(); i += 1 << 20) {
-      r.set_chunk(bytes->substr(i, 1 << 20));
-      writer->Write(r);
-    }
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
-    EXPECT_TRUE(s.ok()) << s.error_message();
+    auto uploaded = client::UploadCheckpoint(*registry_, "flow", *bytes);
+    EXPECT_TRUE(uploaded.ok()) << uploaded.status();
     return *bytes;
   }
 

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/checkpoint_upload.h"
 #include "core/base/file_util.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
@@ -161,24 +162,9 @@ absl::StatusOr<DownloadFigures> MeasureDownload(const std::string& dir,
   auto stub = pb::CheckpointRegistry::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", srv->port()),
                           grpc::InsecureChannelCredentials()));
-  // Upload it (1 MiB chunks).
-  pb::Checkpoint uploaded;
-  {
-    grpc::ClientContext context;
-    auto writer = stub->UploadCheckpoint(&context, &uploaded);
-    pb::UploadCheckpointRequest r;
-    auto* h = r.mutable_header();
-    h->set_model("bench");
-    h->set_sha256(proxflow::Sha256Hex(bytes));
-    h->set_size_bytes(static_cast<int64_t>(bytes.size()));
-    writer->Write(r);
-    for (size_t i = 0; i < bytes.size(); i += size_t{1} << 20) {
-      r.set_chunk(bytes.substr(i, size_t{1} << 20));
-      writer->Write(r);
-    }
-    writer->WritesDone();
-    PROXFLOW_RETURN_IF_ERROR(server::FromGrpcStatus(writer->Finish()));
-  }
+  PROXFLOW_ASSIGN_OR_RETURN(
+      pb::Checkpoint uploaded,
+      proxflow::client::UploadCheckpoint(*stub, "bench", bytes));
   std::vector<double> grpc_rates, local_rates;
   const double mib = static_cast<double>(bytes.size()) / (1 << 20);
   auto blobs = server::CreateFileBlobStore(dir + "/blobs");

@@ -33,7 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/base/sha256.h"
+#include "client/checkpoint_upload.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/flow_model.h"
@@ -133,20 +133,9 @@ absl::StatusOr<std::unique_ptr<LiveServer>> StartServer(
                           grpc::InsecureChannelCredentials());
   auto registry = pb::CheckpointRegistry::NewStub(channel);
   live->stub = pb::SamplingService::NewStub(channel);
-  grpc::ClientContext context;
-  pb::Checkpoint uploaded;
-  auto writer = registry->UploadCheckpoint(&context, &uploaded);
-  pb::UploadCheckpointRequest r;
-  r.mutable_header()->set_model("bench");
-  r.mutable_header()->set_sha256(proxflow::Sha256Hex(checkpoint));
-  r.mutable_header()->set_size_bytes(static_cast<int64_t>(checkpoint.size()));
-  writer->Write(r);
-  for (size_t i = 0; i < checkpoint.size(); i += 1 << 20) {
-    r.set_chunk(checkpoint.substr(i, 1 << 20));
-    writer->Write(r);
-  }
-  writer->WritesDone();
-  PROXFLOW_RETURN_IF_ERROR(server::FromGrpcStatus(writer->Finish()));
+  PROXFLOW_RETURN_IF_ERROR(
+      proxflow::client::UploadCheckpoint(*registry, "bench", checkpoint)
+          .status());
   return live;
 }
 
