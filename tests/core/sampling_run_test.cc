@@ -11,6 +11,7 @@
 
 #include <numeric>
 
+#include "core/device.h"
 #include "core/options_resolver.h"
 #include "core/trainer_impl.h"
 
@@ -158,6 +159,43 @@ TEST(SamplingRun, StepwiseEqualsIntegrate) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// On CUDA a step is one batched evaluation (no CPU chunking): this checks
+// whether rows stay independent of their batch there too.
+TEST(Gpu, SamplingRowsDoNotDependOnTheirBatchOnCuda) {
+  if (CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
+  for (const char* preset : {"toy-2d", "mnist"}) {
+    pb::TrainingConfig c;
+    c.set_preset(preset);
+    c.mutable_dataset()->set_mnist_dir("/unused");
+    auto options = ResolveTrainOptions(c);
+    ASSERT_TRUE(options.ok());
+    at::manual_seed(3);
+    Networks nets = MakeNetworks(*options);
+    nets.generator->to(c10::Device("cuda:0"));
+    for (auto& p : nets.generator->parameters()) p.set_requires_grad(false);
+    Flow flow(nets.generator, options->generator.form, options->flow.lambda);
+    std::vector<uint64_t> seeds(64);
+    std::iota(seeds.begin(), seeds.end(), 1);
+    auto all = SampleFlow(flow, *options, c10::Device("cuda:0"), seeds,
+                          Solver::kEuler, 3);
+    ASSERT_TRUE(all.ok()) << all.status();
+    const int64_t d = options->dataset.dimension;
+    for (const auto& [begin, size] :
+         std::vector<std::pair<int, int>>{{0, 1}, {5, 8}, {17, 30}}) {
+      auto part =
+          SampleFlow(flow, *options, c10::Device("cuda:0"),
+                     std::vector<uint64_t>(seeds.begin() + begin,
+                                           seeds.begin() + begin + size),
+                     Solver::kEuler, 3);
+      ASSERT_TRUE(part.ok());
+      EXPECT_EQ(part->values,
+                std::vector<float>(all->values.begin() + begin * d,
+                                   all->values.begin() + (begin + size) * d))
+          << preset << " rows " << begin << "+" << size;
+    }
+  }
 }
 
 }  // namespace
