@@ -368,6 +368,7 @@ SampleEngine::Counters SampleEngine::counters() const {
   absl::MutexLock lock(&mu_);
   Counters c = counters_;
   c.queued = static_cast<int>(queue_.size());
+  c.accepting = accepting_;
   return c;
 }
 

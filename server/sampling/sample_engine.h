@@ -94,6 +94,7 @@ class SampleEngine {
     int64_t completed = 0;
     int64_t cancelled = 0;
     int64_t cancels_seen = 0;  // SampleStream::Cancel() calls observed
+    bool accepting = true;     // false once Shutdown began
   };
   Counters counters() const ABSL_LOCKS_EXCLUDED(mu_);
 

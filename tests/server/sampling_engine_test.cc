@@ -175,14 +175,15 @@ TEST_F(SamplingEngineTest, ADeadlineEndsTheRequestAndFreesItsSlot) {
   sampling_backend_.HoldStepsAfter(1);
   pb::SampleRequest r = Request("toy@latest", {1});
   r.set_steps(40);
-  // The held step outlasts any deadline; 300 ms is not a timing assumption.
-  BackgroundSample call(sampling_.get(), r, absl::Milliseconds(300));
+  // The held step outlasts any deadline; 1 s is not a timing assumption.
+  BackgroundSample call(sampling_.get(), r, absl::Seconds(1));
   const Streamed& s = call.Join();
   EXPECT_EQ(s.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   ASSERT_TRUE(AwaitCancelsSeen(1));
   sampling_backend_.ReleaseSteps();
   ASSERT_TRUE(AwaitEngineIdle());
-  EXPECT_EQ(sampling_backend_.steps(), 2);
+  // At most the held step ran (fewer if the deadline came first).
+  EXPECT_LE(sampling_backend_.steps(), 2);
   EXPECT_EQ(server_->sampler().counters().cancelled, 1);
 }
 
@@ -246,13 +247,14 @@ TEST_F(SamplingEngineTest, ShutdownFinishesRunningRequestsAndRefusesNewOnes) {
   BackgroundSample running(sampling_.get(), Request("toy@latest", {1}));
   ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon()));
   std::thread stopper([&] { server_->Shutdown(absl::Seconds(30)); });
-  // The engine stops accepting before it waits for the running request.
+  // Once the engine stops accepting (and before it waits for the running
+  // request), new requests are refused.
   const absl::Time deadline = Soon();
-  while (absl::Now() < deadline) {
-    const Streamed refused = Sample(Request("toy@latest", {2}));
-    if (refused.status.error_code() == grpc::StatusCode::UNAVAILABLE) break;
+  while (server_->sampler().counters().accepting && absl::Now() < deadline)
     absl::SleepFor(absl::Milliseconds(1));  // polls a state
-  }
+  const Streamed refused = Sample(Request("toy@latest", {2}));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << refused.status.error_message();
   sampling_backend_.ReleaseSteps();
   stopper.join();
   const Streamed& s = running.Join();
