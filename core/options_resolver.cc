@@ -443,4 +443,16 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   return o;
 }
 
+std::optional<Solver> SolverFromProto(pb::Solver solver) {
+  for (const auto& [proto, value] : kSolvers)
+    if (proto == solver) return value;
+  return std::nullopt;
+}
+
+pb::Solver SolverToProto(Solver solver) {
+  for (const auto& [proto, value] : kSolvers)
+    if (value == solver) return proto;
+  return pb::SOLVER_UNSPECIFIED;
+}
+
 }  // namespace proxflow::core

@@ -3,6 +3,8 @@
 #ifndef PROXFLOW_CORE_OPTIONS_RESOLVER_H_
 #define PROXFLOW_CORE_OPTIONS_RESOLVER_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "core/options.h"
 #include "proxflow/v1/config.pb.h"
@@ -16,6 +18,12 @@ namespace proxflow::core {
 // never clipped. Pure function; thread-safe.
 absl::StatusOr<TrainOptions> ResolveTrainOptions(
     const proxflow::v1::TrainingConfig& config);
+
+// A solver's proto enum and back, by the table the resolver maps
+// flow.sample_solver with. SolverFromProto: nullopt for SOLVER_UNSPECIFIED and
+// unknown values.
+std::optional<Solver> SolverFromProto(proxflow::v1::Solver solver);
+proxflow::v1::Solver SolverToProto(Solver solver);
 
 }  // namespace proxflow::core
 

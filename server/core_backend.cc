@@ -68,7 +68,6 @@ class CoreIntegration : public IntegrationRun {
   absl::StatusOr<core::PointSamples> Points() const override {
     return run_->Points();
   }
-  int steps_done() const override { return run_->steps_done(); }
 
  private:
   std::unique_ptr<core::SamplingRun> run_;
@@ -84,9 +83,6 @@ class CoreFlow : public LoadedFlow {
     PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<core::SamplingRun> run,
                               model_->StartSampling(seeds, solver, steps));
     return std::make_unique<CoreIntegration>(std::move(run));
-  }
-  const core::TrainOptions& options() const override {
-    return model_->options();
   }
   int64_t parameter_bytes() const override { return bytes_; }
   std::string device() const override { return model_->device(); }

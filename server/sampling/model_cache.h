@@ -30,10 +30,8 @@ class ModelCache {
   using Loader = std::function<absl::StatusOr<std::unique_ptr<LoadedFlow>>(
       const proxflow::v1::Checkpoint&)>;
 
-  ModelCache(std::string device, int64_t capacity_bytes, Loader loader)
-      : device_(std::move(device)),
-        capacity_bytes_(capacity_bytes),
-        loader_(std::move(loader)) {}
+  ModelCache(int64_t capacity_bytes, Loader loader)
+      : capacity_bytes_(capacity_bytes), loader_(std::move(loader)) {}
 
   struct Lease {
     std::shared_ptr<LoadedFlow> flow;
@@ -57,7 +55,6 @@ class ModelCache {
   };
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const std::string device_;
   const int64_t capacity_bytes_;
   const Loader loader_;
   mutable absl::Mutex mu_;

@@ -52,7 +52,7 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
   };
   if (!lease.ok()) return fail_all(lease.status());
   absl::StatusOr<std::unique_ptr<IntegrationRun>> run =
-      lease->flow->Start(seeds, ToCoreSolver(plan.solver), plan.steps);
+      lease->flow->Start(seeds, plan.solver, plan.steps);
   if (!run.ok()) {
     return fail_all(absl::InternalError(
         absl::StrCat("sampling could not start: ", run.status().message())));
@@ -66,7 +66,7 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
     for (Slice& s : live) {
       const int n = s.rows();
       if (s.request->stream->cancelled()) {
-        End(*s.request, absl::CancelledError("cancelled by the client"));
+        End(*s.request, CancelledByClient());
       } else {
         for (int i = 0; i < n; ++i) keep.push_back(offset + i);
         still.push_back(std::move(s));
@@ -131,7 +131,6 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
   if (plan.trajectory_every > 0) {
     status = emit(pb::SAMPLE_ITEM_KIND_TRAJECTORY_FRAME, 0);
   }
-  int steps_taken = 0;
   for (int step = 1; status.ok() && step <= plan.steps; ++step) {
     if (stop_.load()) {
       status = absl::UnavailableError("the server is shutting down");
@@ -141,7 +140,6 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
     if (!status.ok() || live.empty()) break;
     status = (*run)->Step();
     if (!status.ok()) break;
-    ++steps_taken;
     progress(step);
     if (plan.trajectory_every > 0 && step < plan.steps &&
         step % plan.trajectory_every == 0) {
@@ -169,10 +167,6 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
       MaybeComplete(s.request);
     }
   }
-  absl::MutexLock lock(&mu_);
-  ++counters_.batches;
-  counters_.rows += rows;
-  counters_.steps += steps_taken;
 }
 
 void SampleEngine::EncodeAndPush(Request& request, pb::SampleItemKind kind,

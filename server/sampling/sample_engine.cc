@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/options_resolver.h"
 #include "server/retry_info.h"
 #include "server/sampling/sample_engine_internal.h"
 
@@ -65,7 +66,7 @@ SampleEngine::SampleEngine(SampleEngineOptions options,
     auto worker = std::make_unique<Worker>();
     worker->device = device;
     worker->cache = std::make_unique<ModelCache>(
-        device, options_.cache_bytes,
+        options_.cache_bytes,
         [this, device](const pb::Checkpoint& checkpoint)
             -> absl::StatusOr<std::unique_ptr<LoadedFlow>> {
           PROXFLOW_ASSIGN_OR_RETURN(std::string bytes, reader_(checkpoint));
@@ -94,7 +95,7 @@ absl::Status SampleEngine::Submit(SamplePlan plan,
   a.set_model(p.checkpoint.model());
   a.set_version(p.checkpoint.version());
   a.mutable_seeds()->Add(p.seeds.begin(), p.seeds.end());
-  a.set_solver(p.solver);
+  a.set_solver(core::SolverToProto(p.solver));
   a.set_steps(p.steps);
   a.set_dt(p.dt);
   a.set_encoding(p.encoding);
@@ -127,8 +128,7 @@ absl::Status SampleEngine::Submit(SamplePlan plan,
   }
   // Outside mu_: the hook runs at once if the call was already cancelled.
   request->stream->SetCancelHook([this] { OnStreamCancelled(); });
-  for (auto& r : cancelled)
-    End(*r, absl::CancelledError("cancelled by the client"));
+  EndCancelled(cancelled);
   return absl::OkStatus();
 }
 
@@ -140,8 +140,12 @@ void SampleEngine::OnStreamCancelled() {
     cancelled = PruneQueueLocked();
     work_cv_.SignalAll();
   }
-  for (auto& r : cancelled)
-    End(*r, absl::CancelledError("cancelled by the client"));
+  EndCancelled(cancelled);
+}
+
+void SampleEngine::EndCancelled(
+    const std::vector<std::shared_ptr<Request>>& requests) {
+  for (const auto& r : requests) End(*r, CancelledByClient());
 }
 
 std::vector<std::shared_ptr<SampleEngine::Request>>
@@ -172,8 +176,7 @@ std::vector<SampleEngine::Slice> SampleEngine::NextBatch() {
     std::vector<std::shared_ptr<Request>> cancelled = PruneQueueLocked();
     if (!cancelled.empty()) {
       mu_.Unlock();
-      for (auto& r : cancelled)
-        End(*r, absl::CancelledError("cancelled by the client"));
+      EndCancelled(cancelled);
       mu_.Lock();
       continue;
     }
@@ -310,7 +313,7 @@ void SampleEngine::End(Request& request, absl::Status status) {
   request.stream->Close(std::move(status));
   absl::MutexLock lock(&mu_);
   --counters_.active;
-  ++(cancelled ? counters_.cancelled : counters_.completed);
+  if (cancelled) ++counters_.cancelled;
   mean_request_seconds_ = mean_request_seconds_ == 0
                               ? seconds
                               : 0.8 * mean_request_seconds_ + 0.2 * seconds;

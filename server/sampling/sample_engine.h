@@ -86,13 +86,9 @@ class SampleEngine {
   proxflow::v1::ListLoadedModelsResponse LoadedModels() const;
 
   struct Counters {
-    int queued = 0;  // requests with rows not yet started
-    int active = 0;  // accepted and not yet ended
-    int64_t batches = 0;
-    int64_t rows = 0;   // rows integrated (padding excluded)
-    int64_t steps = 0;  // integration steps taken
-    int64_t completed = 0;
-    int64_t cancelled = 0;
+    int queued = 0;            // requests with rows not yet started
+    int active = 0;            // accepted and not yet ended
+    int64_t cancelled = 0;     // requests ended CANCELLED
     int64_t cancels_seen = 0;  // SampleStream::Cancel() calls observed
     bool accepting = true;     // false once Shutdown began
   };
@@ -116,6 +112,8 @@ class SampleEngine {
   // released mu_.
   std::vector<std::shared_ptr<Request>> PruneQueueLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndCancelled(const std::vector<std::shared_ptr<Request>>& requests)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The next batch (slices dispatched), waiting up to max_delay to fill it;
   // empty once stopping.
   std::vector<Slice> NextBatch() ABSL_LOCKS_EXCLUDED(mu_);

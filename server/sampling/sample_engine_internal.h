@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -16,13 +17,19 @@
 
 namespace proxflow::server {
 
+// How requests whose call was cancelled (or ran past its deadline) end.
+inline absl::Status CancelledByClient() {
+  return absl::CancelledError("cancelled by the client");
+}
+
 struct SampleEngine::Request {
   Request(SamplePlan p, std::shared_ptr<SampleStream> s)
       : plan(std::move(p)),
         stream(std::move(s)),
         accepted_at(absl::Now()),
-        key(absl::StrCat(plan.checkpoint.uuid(), "/", plan.solver, "/",
-                         plan.steps, "/", plan.trajectory_every)) {}
+        key(absl::StrCat(plan.checkpoint.uuid(), "/",
+                         static_cast<int>(plan.solver), "/", plan.steps, "/",
+                         plan.trajectory_every)) {}
 
   const SamplePlan plan;
   const std::shared_ptr<SampleStream> stream;

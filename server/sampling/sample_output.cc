@@ -18,12 +18,6 @@ namespace pb = ::proxflow::v1;
 static_assert(std::endian::native == std::endian::little,
               "FLOAT32 items are little-endian as stored in memory");
 
-uint8_t ToByte(float x) {
-  if (!(x > 0)) return 0;  // also NaN
-  if (x >= 1) return 255;
-  return static_cast<uint8_t>(std::lround(x * 255.0f));
-}
-
 EncodedItem MakeItem(const SamplePlan& plan, pb::SampleItemKind kind, int index,
                      int count, int step, std::string bytes,
                      std::vector<int64_t> shape, pb::SampleEncoding encoding) {
@@ -43,6 +37,12 @@ EncodedItem MakeItem(const SamplePlan& plan, pb::SampleItemKind kind, int index,
 }
 
 }  // namespace
+
+uint8_t QuantizePixel(float x) {
+  if (!(x > 0)) return 0;  // also NaN
+  if (x >= 1) return 255;
+  return static_cast<uint8_t>(std::lround(x * 255.0f));
+}
 
 absl::StatusOr<std::vector<EncodedItem>> EncodeSamples(const SamplePlan& plan,
                                                        pb::SampleItemKind kind,
@@ -66,7 +66,7 @@ absl::StatusOr<std::vector<EncodedItem>> EncodeSamples(const SamplePlan& plan,
       bytes.assign(reinterpret_cast<const char*>(x), sizeof(float) * d);
     } else {
       std::vector<uint8_t> pixels(d);
-      std::transform(x, x + d, pixels.begin(), ToByte);
+      std::transform(x, x + d, pixels.begin(), QuantizePixel);
       if (plan.encoding == pb::SAMPLE_ENCODING_PNG) {
         PROXFLOW_ASSIGN_OR_RETURN(
             bytes, image::EncodePng(pixels, plan.width, plan.height, 1));

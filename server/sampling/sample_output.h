@@ -7,6 +7,7 @@
 #define PROXFLOW_SERVER_SAMPLING_SAMPLE_OUTPUT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@
 namespace proxflow::server {
 
 inline constexpr size_t kMaxSampleChunkBytes = 1 << 20;  // 1 MiB
+
+// The 8-bit pixel of a sample value: round(255 · clamp(x, 0, 1)), NaN → 0
+// (PNG and UINT8 encodings).
+uint8_t QuantizePixel(float x);
 
 struct EncodedItem {
   proxflow::v1::ImageDone done;  // identity, seeds, shape, size, sha256

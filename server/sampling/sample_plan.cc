@@ -26,20 +26,6 @@ absl::Status CheckRange(absl::string_view field, int64_t value, int64_t lo,
                           limit_flag.empty() ? "" : ")", ", got ", value));
 }
 
-pb::Solver ToProtoSolver(core::Solver solver) {
-  switch (solver) {
-    case core::Solver::kEuler:
-      return pb::SOLVER_EULER;
-    case core::Solver::kHeun:
-      return pb::SOLVER_HEUN;
-    case core::Solver::kMidpoint:
-      return pb::SOLVER_MIDPOINT;
-    case core::Solver::kRk4:
-      return pb::SOLVER_RK4;
-  }
-  return pb::SOLVER_EULER;
-}
-
 // Steps of a request over `horizon`: explicit, from dt, or the training's.
 absl::StatusOr<int> ResolveSteps(const pb::SampleRequest& r, double horizon,
                                  const core::TrainOptions& options,
@@ -63,29 +49,9 @@ absl::StatusOr<int> ResolveSteps(const pb::SampleRequest& r, double horizon,
 
 }  // namespace
 
-core::Solver ToCoreSolver(pb::Solver solver) {
-  switch (solver) {
-    case pb::SOLVER_HEUN:
-      return core::Solver::kHeun;
-    case pb::SOLVER_MIDPOINT:
-      return core::Solver::kMidpoint;
-    case pb::SOLVER_RK4:
-      return core::Solver::kRk4;
-    default:
-      return core::Solver::kEuler;
-  }
-}
-
 int SamplePlan::frames_per_sample() const {
   if (trajectory_every <= 0) return 0;
   return 1 + (steps - 1) / trajectory_every;
-}
-
-std::vector<int> SamplePlan::frame_steps() const {
-  std::vector<int> out;
-  for (int i = 0; i < frames_per_sample(); ++i)
-    out.push_back(i * trajectory_every);
-  return out;
 }
 
 std::vector<int64_t> SamplePlan::sample_shape() const {
@@ -148,7 +114,6 @@ absl::StatusOr<SamplePlan> PlanSample(const pb::SampleRequest& r,
                                       const pb::Checkpoint& checkpoint,
                                       const SamplingLimits& limits,
                                       absl::BitGenRef seed_source) {
-  PROXFLOW_RETURN_IF_ERROR(ValidateSampleRequest(r, limits));
   SamplePlan plan;
   plan.request_id = r.request_id();
   plan.checkpoint = checkpoint;
@@ -175,9 +140,8 @@ absl::StatusOr<SamplePlan> PlanSample(const pb::SampleRequest& r,
     for (uint64_t& seed : plan.seeds)
       seed = absl::Uniform<uint64_t>(seed_source);
   }
-  plan.solver = r.solver() != pb::SOLVER_UNSPECIFIED
-                    ? r.solver()
-                    : ToProtoSolver(o.flow.sample_solver);
+  plan.solver =
+      core::SolverFromProto(r.solver()).value_or(o.flow.sample_solver);
   PROXFLOW_ASSIGN_OR_RETURN(plan.steps,
                             ResolveSteps(r, o.flow.horizon, o, limits));
   plan.dt = o.flow.horizon / plan.steps;

@@ -29,7 +29,7 @@ struct SamplePlan {
   proxflow::v1::Checkpoint checkpoint;  // READY: uuid, model, version
   core::TrainOptions options;           // the checkpoint's resolved options
   std::vector<uint64_t> seeds;          // one per sample
-  proxflow::v1::Solver solver = proxflow::v1::SOLVER_EULER;
+  core::Solver solver = core::Solver::kEuler;
   int steps = 0;
   double dt = 0;
   proxflow::v1::SampleEncoding encoding = proxflow::v1::SAMPLE_ENCODING_PNG;
@@ -45,8 +45,6 @@ struct SamplePlan {
   // Frames per sample: step 0 and every trajectory_every-th step before the
   // last (the last is the sample itself).
   int frames_per_sample() const;
-  // Steps at which frames are taken, ascending.
-  std::vector<int> frame_steps() const;
   std::vector<int64_t> sample_shape() const;
 };
 
@@ -55,15 +53,14 @@ struct SamplePlan {
 absl::Status ValidateSampleRequest(const proxflow::v1::SampleRequest& request,
                                    const SamplingLimits& limits);
 
-// The plan of a validated request on `checkpoint` (READY). Seeds the request
+// The plan of a request that passed ValidateSampleRequest, on `checkpoint`
+// (READY). Seeds the request
 // leaves out are drawn from `seed_source`. INVALID_ARGUMENT for settings the
 // model cannot honour (encodings, dt that does not divide its horizon, ...).
 absl::StatusOr<SamplePlan> PlanSample(
     const proxflow::v1::SampleRequest& request,
     const proxflow::v1::Checkpoint& checkpoint, const SamplingLimits& limits,
     absl::BitGenRef seed_source);
-
-core::Solver ToCoreSolver(proxflow::v1::Solver solver);
 
 }  // namespace proxflow::server
 

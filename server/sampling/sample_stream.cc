@@ -8,8 +8,9 @@ void SampleStream::Push(std::vector<proxflow::v1::SampleEvent> events) {
     absl::MutexLock lock(&mu_);
     if (final_.has_value()) return;
     for (auto& e : events) {
-      pending_bytes_ += static_cast<int64_t>(e.ByteSizeLong());
-      events_.push_back(std::move(e));
+      const auto size = static_cast<int64_t>(e.ByteSizeLong());
+      pending_bytes_ += size;
+      events_.emplace_back(std::move(e), size);
     }
     wake = waiting_;
     waiting_ = false;
@@ -33,9 +34,9 @@ SampleStream::PopResult SampleStream::Pop(proxflow::v1::SampleEvent* event,
                                           absl::Status* status) {
   absl::MutexLock lock(&mu_);
   if (!events_.empty()) {
-    *event = std::move(events_.front());
+    *event = std::move(events_.front().first);
+    pending_bytes_ -= events_.front().second;
     events_.pop_front();
-    pending_bytes_ -= static_cast<int64_t>(event->ByteSizeLong());
     return PopResult::kEvent;
   }
   if (final_.has_value()) {
@@ -65,11 +66,6 @@ void SampleStream::SetCancelHook(std::function<void()> hook) {
     }
   }
   hook();
-}
-
-bool SampleStream::closed() const {
-  absl::MutexLock lock(&mu_);
-  return final_.has_value();
 }
 
 int64_t SampleStream::pending_bytes() const {

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -50,7 +51,6 @@ class SampleStream {
   // worker. Must not call back into the stream's consumer.
   void SetCancelHook(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(mu_);
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
-  bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Bytes pushed and not yet popped.
   int64_t pending_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -61,7 +61,9 @@ class SampleStream {
   const std::function<void()> waker_;
   std::atomic<bool> cancelled_{false};
   mutable absl::Mutex mu_;
-  std::deque<proxflow::v1::SampleEvent> events_ ABSL_GUARDED_BY(mu_);
+  // Events with their serialized sizes (computed once, on Push).
+  std::deque<std::pair<proxflow::v1::SampleEvent, int64_t>> events_
+      ABSL_GUARDED_BY(mu_);
   int64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<absl::Status> final_ ABSL_GUARDED_BY(mu_);
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;

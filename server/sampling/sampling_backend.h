@@ -25,7 +25,6 @@ class IntegrationRun {
   virtual absl::Status Step() = 0;
   virtual absl::Status KeepRows(const std::vector<int64_t>& rows) = 0;
   virtual absl::StatusOr<core::PointSamples> Points() const = 0;
-  virtual int steps_done() const = 0;
 };
 
 // A checkpoint's flow loaded on one device. Thread-compatible: one run at a
@@ -35,7 +34,6 @@ class LoadedFlow {
   virtual ~LoadedFlow() = default;
   virtual absl::StatusOr<std::unique_ptr<IntegrationRun>> Start(
       const std::vector<uint64_t>& seeds, core::Solver solver, int steps) = 0;
-  virtual const core::TrainOptions& options() const = 0;
   virtual int64_t parameter_bytes() const = 0;
   virtual std::string device() const = 0;
 };

@@ -106,7 +106,6 @@ class FakeSamplingBackend : public SamplingBackend {
           p.values.push_back(FakeValue(seed, j, done_));
       return p;
     }
-    int steps_done() const override { return done_; }
 
    private:
     FakeSamplingBackend* const backend_;
@@ -133,7 +132,6 @@ class FakeSamplingBackend : public SamplingBackend {
       return std::unique_ptr<IntegrationRun>(
           new Run(backend_, seeds, steps, options_.dataset.dimension));
     }
-    const core::TrainOptions& options() const override { return options_; }
     int64_t parameter_bytes() const override { return 1000; }
     std::string device() const override { return device_; }
 

@@ -18,6 +18,7 @@
 #include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "server/core_backend.h"
+#include "server/sampling/sample_output.h"
 #include "server/server.h"
 
 namespace proxflow::server {
@@ -170,12 +171,8 @@ TEST_F(SamplingCoreTest, StreamedPngsEqualInProcessMnistSamplesBitForBit) {
     ASSERT_EQ(image->height, 28);
     ASSERT_EQ(image->channels, 1);
     for (int j = 0; j < 784; ++j) {
-      const float x = want->values[index * 784 + j];
-      const uint8_t p = x <= 0 ? 0
-                        : x >= 1
-                            ? 255
-                            : static_cast<uint8_t>(std::lround(x * 255.0f));
-      ASSERT_EQ(image->pixels[j], p) << "image " << index << " pixel " << j;
+      ASSERT_EQ(image->pixels[j], QuantizePixel(want->values[index * 784 + j]))
+          << "image " << index << " pixel " << j;
     }
   }
   // Raw float32 is the in-process tensor itself.

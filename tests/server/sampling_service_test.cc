@@ -10,6 +10,7 @@
 #include "core/base/sha256.h"
 #include "core/image/png.h"
 #include "server/retry_info.h"
+#include "server/sampling/sample_output.h"
 #include "server/status_conversion.h"
 #include "tests/server/sampling_fixture.h"
 
@@ -18,12 +19,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-uint8_t Pixel(float x) {
-  return x <= 0   ? 0
-         : x >= 1 ? 255
-                  : static_cast<uint8_t>(std::lround(x * 255.0f));
-}
 
 TEST_F(SamplingTest, PointModelStreamsItsCoordinates) {
   StartServer();
@@ -96,7 +91,7 @@ TEST_F(SamplingTest, ImageModelStreamsPngsOfTheRightSize) {
     const uint64_t seed = d.seeds(0);
     EXPECT_EQ(seed, 5u + d.item().index());
     for (int j = 0; j < 784; ++j)
-      ASSERT_EQ(image->pixels[j], Pixel(FakeValue(seed, j, 5))) << j;
+      ASSERT_EQ(image->pixels[j], QuantizePixel(FakeValue(seed, j, 5))) << j;
   }
   // Raw encodings hold the same values.
   r.set_encoding(pb::SAMPLE_ENCODING_FLOAT32);
@@ -112,7 +107,7 @@ TEST_F(SamplingTest, ImageModelStreamsPngsOfTheRightSize) {
   const std::string& pixels = ItemBytes(u, u.done[0].item());
   ASSERT_EQ(pixels.size(), 784u);
   EXPECT_EQ(static_cast<uint8_t>(pixels[100]),
-            Pixel(FakeValue(u.done[0].seeds(0), 100, 5)));
+            QuantizePixel(FakeValue(u.done[0].seeds(0), 100, 5)));
 }
 
 TEST_F(SamplingTest, LargeItemsArriveInChunksOfAtMostTheLimit) {

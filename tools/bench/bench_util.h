@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +23,14 @@ inline double Median(std::vector<double> v) {
 
 inline double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The MNIST directory: `flag` when set, else $PROXFLOW_MNIST_DIR, else "" (the
+// benchmark skips MNIST).
+inline std::string MnistDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("PROXFLOW_MNIST_DIR");
+  return env == nullptr ? "" : env;
 }
 
 // A benchmark's exit code: 0, or 1 after printing `status` to stderr.

@@ -219,9 +219,8 @@ absl::Status Main() {
   const std::string dir =
       (std::filesystem::temp_directory_path() / "proxflow-registry-bench")
           .string();
-  std::string mnist = absl::GetFlag(FLAGS_mnist_dir);
-  if (mnist.empty() && std::getenv("PROXFLOW_MNIST_DIR") != nullptr)
-    mnist = std::getenv("PROXFLOW_MNIST_DIR");
+  const std::string mnist =
+      proxflow::bench::MnistDir(absl::GetFlag(FLAGS_mnist_dir));
 
   std::vector<std::string> saves;
   std::vector<std::pair<std::string, pb::TrainingConfig>> presets;

@@ -266,9 +266,8 @@ absl::Status Run() {
       std::string toy_json,
       MeasurePreset("toy-2d", toy, absl::GetFlag(FLAGS_toy_samples)));
   parts.push_back(toy_json);
-  std::string mnist_dir = absl::GetFlag(FLAGS_mnist_dir);
-  if (mnist_dir.empty() && std::getenv("PROXFLOW_MNIST_DIR") != nullptr)
-    mnist_dir = std::getenv("PROXFLOW_MNIST_DIR");
+  const std::string mnist_dir =
+      proxflow::bench::MnistDir(absl::GetFlag(FLAGS_mnist_dir));
   if (!mnist_dir.empty()) {
     pb::TrainingConfig mnist;
     mnist.set_preset("mnist");
