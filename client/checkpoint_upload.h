@@ -1,21 +1,23 @@
-// UploadCheckpoint: sends checkpoint bytes to
-// CheckpointRegistry.UploadCheckpoint (header with sha256 and size, then 1 MiB
-// chunks). Torch-free; thread-safe (one call per stub at a time is not
-// required: gRPC stubs are thread-safe).
+// UploadCheckpointBytes: a checkpoint held in memory becomes a new version of
+// `model`, over `channel` with default client options (benchmarks and tests).
+// Torch-free; thread-safe.
 #ifndef PROXFLOW_CLIENT_CHECKPOINT_UPLOAD_H_
 #define PROXFLOW_CLIENT_CHECKPOINT_UPLOAD_H_
 
+#include <grpcpp/channel.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "proxflow/v1/registry.grpc.pb.h"
+#include "absl/strings/string_view.h"
+#include "proxflow/v1/registry.pb.h"
 
 namespace proxflow::client {
 
-// The new version, or the server's error (as an absl::Status).
-absl::StatusOr<proxflow::v1::Checkpoint> UploadCheckpoint(
-    proxflow::v1::CheckpointRegistry::StubInterface& stub,
-    const std::string& model, const std::string& bytes);
+absl::StatusOr<proxflow::v1::Checkpoint> UploadCheckpointBytes(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& model,
+    absl::string_view bytes);
 
 }  // namespace proxflow::client
 

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "server/unary_call.h"
 #include "server/upload_reactor.h"
 
@@ -33,7 +33,7 @@ class DownloadReactor
       : registry_(registry) {
     absl::Status status = Begin(r);
     if (!status.ok()) {
-      Finish(ToGrpcStatus(status));
+      Finish(rpc::ToGrpcStatus(status));
       return;
     }
     *response_.mutable_header() = checkpoint_;
@@ -52,7 +52,7 @@ class DownloadReactor
     absl::StatusOr<std::string> bytes =
         registry_->ReadRange(checkpoint_, offset_, chunk_bytes_);
     if (!bytes.ok()) {
-      Finish(ToGrpcStatus(bytes.status()));
+      Finish(rpc::ToGrpcStatus(bytes.status()));
       return;
     }
     response_.Clear();

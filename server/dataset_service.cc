@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "server/pagination.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "server/unary_call.h"
 #include "server/upload_reactor.h"
 

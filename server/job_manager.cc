@@ -14,7 +14,7 @@
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/pagination.h"
-#include "server/retry_info.h"
+#include "proto/rpc/retry_info.h"
 
 namespace proxflow::server {
 namespace {
@@ -219,7 +219,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   if (shutting_down_)
     return absl::UnavailableError("server is shutting down; retry later");
   if (static_cast<int>(queue_.size()) >= options_.queue_limit) {
-    return WithRetryDelay(
+    return rpc::WithRetryDelay(
         absl::ResourceExhaustedError(
             absl::StrCat("job queue is full (", queue_.size(),
                          " jobs waiting, --queue_limit ", options_.queue_limit,

@@ -4,7 +4,7 @@
 
 #include "absl/random/random.h"
 #include "core/base/status_macros.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "server/unary_call.h"
 
 namespace proxflow::server {
@@ -35,7 +35,7 @@ class SampleReactor : public grpc::ServerWriteReactor<pb::SampleEvent>,
         absl::MutexLock lock(&reactor->mu_);
         reactor->finished_ = true;
       }
-      reactor->Finish(ToGrpcStatus(status));
+      reactor->Finish(rpc::ToGrpcStatus(status));
     } else {
       reactor->Pump();
     }
@@ -83,7 +83,7 @@ class SampleReactor : public grpc::ServerWriteReactor<pb::SampleEvent>,
     if (popped == SampleStream::PopResult::kEvent) {
       StartWrite(&current_);
     } else {
-      Finish(ToGrpcStatus(final_status));
+      Finish(rpc::ToGrpcStatus(final_status));
     }
   }
 

@@ -6,7 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
 namespace proxflow::server {
 
@@ -15,7 +15,7 @@ grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
                                   Body&& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Status status = body();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(rpc::ToGrpcStatus(status));
   return reactor;
 }
 

@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
 namespace proxflow::server {
 
@@ -47,7 +47,7 @@ class UploadReactor : public grpc::ServerReadReactor<Request> {
     if (!ok || !status.ok()) {
       // Discard a failed upload before the client hears of it.
       session_.reset();
-      this->Finish(ToGrpcStatus(status));
+      this->Finish(rpc::ToGrpcStatus(status));
       return;
     }
     this->StartRead(&request_);

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
 namespace proxflow::server {
 namespace {
@@ -79,7 +79,7 @@ void WatchJobReactor::PumpLocked(bool heartbeat) {
   if (pending_.empty()) {
     absl::StatusOr<JobManager::EventBatch> batch =
         manager_->Events(job_id_, sent_, kBatch);
-    if (!batch.ok()) return FinishLocked(ToGrpcStatus(batch.status()));
+    if (!batch.ok()) return FinishLocked(rpc::ToGrpcStatus(batch.status()));
     // A full batch means the client is at least kBatch events behind.
     const bool behind = static_cast<int>(batch->events.size()) == kBatch;
     pending_ = behind && !full_history_

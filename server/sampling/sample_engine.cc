@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
-#include "server/retry_info.h"
+#include "proto/rpc/retry_info.h"
 #include "server/sampling/sample_engine_internal.h"
 
 namespace proxflow::server {
@@ -110,7 +110,7 @@ absl::Status SampleEngine::Submit(SamplePlan plan,
     }
     cancelled = PruneQueueLocked();
     if (static_cast<int>(queue_.size()) >= options_.max_queued) {
-      return WithRetryDelay(
+      return rpc::WithRetryDelay(
           absl::ResourceExhaustedError(
               absl::StrCat("the sampling queue is full (", queue_.size(),
                            " requests waiting, server --sample_max_queued ",

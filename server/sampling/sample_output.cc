@@ -38,12 +38,6 @@ EncodedItem MakeItem(const SamplePlan& plan, pb::SampleItemKind kind, int index,
 
 }  // namespace
 
-uint8_t QuantizePixel(float x) {
-  if (!(x > 0)) return 0;  // also NaN
-  if (x >= 1) return 255;
-  return static_cast<uint8_t>(std::lround(x * 255.0f));
-}
-
 absl::StatusOr<std::vector<EncodedItem>> EncodeSamples(const SamplePlan& plan,
                                                        pb::SampleItemKind kind,
                                                        int index, int step,

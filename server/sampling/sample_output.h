@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/image/grid.h"
 #include "proxflow/v1/sampling_service.pb.h"
 #include "server/sampling/sample_plan.h"
 
@@ -19,9 +20,8 @@ namespace proxflow::server {
 
 inline constexpr size_t kMaxSampleChunkBytes = 1 << 20;  // 1 MiB
 
-// The 8-bit pixel of a sample value: round(255 · clamp(x, 0, 1)), NaN → 0
-// (PNG and UINT8 encodings).
-uint8_t QuantizePixel(float x);
+// PNG and UINT8 encodings quantise with image::QuantizePixel.
+using image::QuantizePixel;
 
 struct EncodedItem {
   proxflow::v1::ImageDone done;  // identity, seeds, shape, size, sha256

@@ -46,11 +46,10 @@ class SamplingCoreTest : public ::testing::Test {
     auto server = Server::Start(options_, training_.get(), sampling_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel =
+    channel_ =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                             grpc::InsecureChannelCredentials());
-    registry_ = pb::CheckpointRegistry::NewStub(channel);
-    sampler_ = pb::SamplingService::NewStub(channel);
+    sampler_ = pb::SamplingService::NewStub(channel_);
   }
 
   // Trains `config` for a few iterations and uploads the checkpoint.
@@ -62,7 +61,7 @@ class SamplingCoreTest : public ::testing::Test {
     for (int i = 0; i < iterations; ++i) EXPECT_TRUE((*trainer)->Step().ok());
     auto bytes = (*trainer)->SerializeCheckpoint();
     EXPECT_TRUE(bytes.ok());
-    auto uploaded = client::UploadCheckpoint(*registry_, "flow", *bytes);
+    auto uploaded = client::UploadCheckpointBytes(channel_, "flow", *bytes);
     EXPECT_TRUE(uploaded.ok()) << uploaded.status();
     return *bytes;
   }
@@ -86,7 +85,7 @@ class SamplingCoreTest : public ::testing::Test {
   std::unique_ptr<TrainingBackend> training_ = MakeCoreTrainingBackend();
   std::unique_ptr<SamplingBackend> sampling_ = MakeCoreSamplingBackend();
   std::unique_ptr<Server> server_;
-  std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::SamplingService::Stub> sampler_;
 };
 

@@ -9,9 +9,9 @@
 
 #include "core/base/sha256.h"
 #include "core/image/png.h"
-#include "server/retry_info.h"
+#include "proto/rpc/retry_info.h"
 #include "server/sampling/sample_output.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "tests/server/sampling_fixture.h"
 
 namespace proxflow::server::testing {

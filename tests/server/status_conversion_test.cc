@@ -1,10 +1,10 @@
 // Table test over every canonical code, both directions.
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
 #include <gtest/gtest.h>
 
 #include "google/rpc/status.pb.h"
-#include "server/retry_info.h"
+#include "proto/rpc/retry_info.h"
 
 namespace proxflow::server {
 namespace {
@@ -34,40 +34,40 @@ TEST(StatusConversion, EveryCanonicalCodeRoundTrips) {
   };
   for (const auto& [absl_code, grpc_code] : table) {
     const absl::Status in(absl_code, "training.batch_size must be > 0, got -3");
-    const grpc::Status out = ToGrpcStatus(in);
+    const grpc::Status out = rpc::ToGrpcStatus(in);
     EXPECT_EQ(out.error_code(), grpc_code);
     EXPECT_EQ(out.error_message(), "training.batch_size must be > 0, got -3");
-    EXPECT_EQ(FromGrpcStatus(out), in);
+    EXPECT_EQ(rpc::FromGrpcStatus(out), in);
   }
-  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
-  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+  EXPECT_TRUE(rpc::ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_TRUE(rpc::FromGrpcStatus(grpc::Status::OK).ok());
 }
 
 TEST(StatusConversion, OutOfRangeCodesBecomeUnknown) {
   const absl::Status odd(static_cast<absl::StatusCode>(99), "odd");
-  EXPECT_EQ(ToGrpcStatus(odd).error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(rpc::ToGrpcStatus(odd).error_code(), grpc::StatusCode::UNKNOWN);
   const grpc::Status odd_grpc(static_cast<grpc::StatusCode>(42), "odd");
-  EXPECT_EQ(FromGrpcStatus(odd_grpc).code(), absl::StatusCode::kUnknown);
+  EXPECT_EQ(rpc::FromGrpcStatus(odd_grpc).code(), absl::StatusCode::kUnknown);
 }
 
 TEST(StatusConversion, RetryInfoTravelsAsAGoogleRpcStatusDetail) {
   const absl::Status status =
-      WithRetryDelay(absl::ResourceExhaustedError("job queue is full"),
+      rpc::WithRetryDelay(absl::ResourceExhaustedError("job queue is full"),
                      absl::Milliseconds(2500));
-  const grpc::Status wire = ToGrpcStatus(status);
+  const grpc::Status wire = rpc::ToGrpcStatus(status);
   EXPECT_EQ(wire.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(wire.error_message(), "job queue is full");
   google::rpc::Status details;
   ASSERT_TRUE(details.ParseFromString(wire.error_details()));
   EXPECT_EQ(details.code(), 8);
   ASSERT_EQ(details.details_size(), 1);
-  EXPECT_EQ(details.details(0).type_url(), kRetryInfoTypeUrl);
-  const absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(details.details(0).type_url(), rpc::kRetryInfoTypeUrl);
+  const absl::Status back = rpc::FromGrpcStatus(wire);
   EXPECT_EQ(back.code(), absl::StatusCode::kResourceExhausted);
-  ASSERT_TRUE(RetryDelay(back).has_value());
-  EXPECT_EQ(*RetryDelay(back), absl::Milliseconds(2500));
+  ASSERT_TRUE(rpc::RetryDelay(back).has_value());
+  EXPECT_EQ(*rpc::RetryDelay(back), absl::Milliseconds(2500));
   // Without payloads no details are sent.
-  EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
+  EXPECT_TRUE(rpc::ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "server/retry_info.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/retry_info.h"
+#include "proto/rpc/status_conversion.h"
 #include "tests/server/server_fixture.h"
 
 namespace proxflow::server::testing {
@@ -287,7 +287,7 @@ TEST_F(QueueLimitTest, FullQueueIsResourceExhausted) {
   EXPECT_THAT(full.error_message(), HasSubstr("queue is full"));
   // The overload error says when to retry (google.rpc.RetryInfo detail): the
   // running job has reported no ETA yet, so the default 5 s.
-  std::optional<absl::Duration> delay = RetryDelay(FromGrpcStatus(full));
+  std::optional<absl::Duration> delay = rpc::RetryDelay(rpc::FromGrpcStatus(full));
   ASSERT_TRUE(delay.has_value());
   EXPECT_EQ(*delay, absl::Seconds(5));
   // Cancelling a queued job frees its place at once.

@@ -38,7 +38,7 @@
 #include "server/core_backend.h"
 #include "server/registry/registry.h"
 #include "server/server.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "server/storage/blob_store.h"
 #include "server/storage/database.h"
 #include "server/storage/registry_store.h"
@@ -159,12 +159,12 @@ absl::StatusOr<DownloadFigures> MeasureDownload(const std::string& dir,
   options.data_dir = dir;
   PROXFLOW_ASSIGN_OR_RETURN(
       auto srv, server::Server::Start(options, backend.get(), sampling.get()));
-  auto stub = pb::CheckpointRegistry::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", srv->port()),
-                          grpc::InsecureChannelCredentials()));
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", srv->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = pb::CheckpointRegistry::NewStub(channel);
   PROXFLOW_ASSIGN_OR_RETURN(
       pb::Checkpoint uploaded,
-      proxflow::client::UploadCheckpoint(*stub, "bench", bytes));
+      proxflow::client::UploadCheckpointBytes(channel, "bench", bytes));
   std::vector<double> grpc_rates, local_rates;
   const double mib = static_cast<double>(bytes.size()) / (1 << 20);
   auto blobs = server::CreateFileBlobStore(dir + "/blobs");
@@ -182,7 +182,7 @@ absl::StatusOr<DownloadFigures> MeasureDownload(const std::string& dir,
       digest.Update(r.chunk().data());
       received += static_cast<int64_t>(r.chunk().data().size());
     }
-    PROXFLOW_RETURN_IF_ERROR(server::FromGrpcStatus(reader->Finish()));
+    PROXFLOW_RETURN_IF_ERROR(proxflow::rpc::FromGrpcStatus(reader->Finish()));
     if (received != static_cast<int64_t>(bytes.size()) ||
         digest.HexDigest() != uploaded.files(0).sha256()) {
       return absl::DataLossError("download did not round-trip");

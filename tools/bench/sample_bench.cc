@@ -43,7 +43,7 @@
 #include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "server/core_backend.h"
 #include "server/server.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
@@ -131,10 +131,9 @@ absl::StatusOr<std::unique_ptr<LiveServer>> StartServer(
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", live->server->port()),
                           grpc::InsecureChannelCredentials());
-  auto registry = pb::CheckpointRegistry::NewStub(channel);
   live->stub = pb::SamplingService::NewStub(channel);
   PROXFLOW_RETURN_IF_ERROR(
-      proxflow::client::UploadCheckpoint(*registry, "bench", checkpoint)
+      proxflow::client::UploadCheckpointBytes(channel, "bench", checkpoint)
           .status());
   return live;
 }
@@ -160,7 +159,7 @@ absl::StatusOr<CallFigures> Call(pb::SamplingService::Stub& stub,
     if (out.images == 0) out.first_image = SecondsSince(start);
     out.images += e.image_done().item().count();
   }
-  PROXFLOW_RETURN_IF_ERROR(server::FromGrpcStatus(reader->Finish()));
+  PROXFLOW_RETURN_IF_ERROR(proxflow::rpc::FromGrpcStatus(reader->Finish()));
   out.seconds = SecondsSince(start);
   return out;
 }

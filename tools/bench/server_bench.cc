@@ -32,7 +32,7 @@
 #include "proxflow/v1/training_service.grpc.pb.h"
 #include "server/core_backend.h"
 #include "server/server.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
@@ -75,7 +75,7 @@ absl::StatusOr<pb::Job> RunServerJob(pb::TrainingService::Stub& stub,
   pb::SubmitJobResponse response;
   {
     grpc::ClientContext context;
-    PROXFLOW_RETURN_IF_ERROR(proxflow::server::FromGrpcStatus(
+    PROXFLOW_RETURN_IF_ERROR(proxflow::rpc::FromGrpcStatus(
         stub.SubmitJob(&context, request, &response)));
   }
   grpc::ClientContext context;
@@ -85,13 +85,13 @@ absl::StatusOr<pb::Job> RunServerJob(pb::TrainingService::Stub& stub,
   pb::JobEvent event;
   while (reader->Read(&event)) {
   }
-  PROXFLOW_RETURN_IF_ERROR(proxflow::server::FromGrpcStatus(reader->Finish()));
+  PROXFLOW_RETURN_IF_ERROR(proxflow::rpc::FromGrpcStatus(reader->Finish()));
   grpc::ClientContext get_context;
   pb::GetJobRequest get;
   get.set_job_id(response.job().id());
   pb::Job job;
   PROXFLOW_RETURN_IF_ERROR(
-      proxflow::server::FromGrpcStatus(stub.GetJob(&get_context, get, &job)));
+      proxflow::rpc::FromGrpcStatus(stub.GetJob(&get_context, get, &job)));
   return job;
 }
 
@@ -142,7 +142,7 @@ absl::Status Main() {
     request.set_request_id(absl::StrCat("bench-", i));
     pb::SubmitJobResponse response;
     grpc::ClientContext context;
-    PROXFLOW_RETURN_IF_ERROR(proxflow::server::FromGrpcStatus(
+    PROXFLOW_RETURN_IF_ERROR(proxflow::rpc::FromGrpcStatus(
         stub->SubmitJob(&context, request, &response)));
   }
   const double submit_seconds =

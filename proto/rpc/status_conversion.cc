@@ -1,11 +1,11 @@
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
 #include <string>
 
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/status.pb.h"
 
-namespace proxflow::server {
+namespace proxflow::rpc {
 namespace {
 
 // absl::StatusCode and grpc::StatusCode share google.rpc.Code numbering
@@ -52,4 +52,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return out;
 }
 
-}  // namespace proxflow::server
+}  // namespace proxflow::rpc

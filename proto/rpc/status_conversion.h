@@ -6,14 +6,14 @@
 // absl::Status payloads become google.rpc.Status details (type URL = payload
 // key, e.g. RetryInfo under kRetryInfoTypeUrl) and come back the same way.
 // Thread-safe.
-#ifndef PROXFLOW_SERVER_STATUS_CONVERSION_H_
-#define PROXFLOW_SERVER_STATUS_CONVERSION_H_
+#ifndef PROXFLOW_PROTO_RPC_STATUS_CONVERSION_H_
+#define PROXFLOW_PROTO_RPC_STATUS_CONVERSION_H_
 
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 
-namespace proxflow::server {
+namespace proxflow::rpc {
 
 inline constexpr char kRetryInfoTypeUrl[] =
     "type.googleapis.com/google.rpc.RetryInfo";
@@ -21,6 +21,6 @@ inline constexpr char kRetryInfoTypeUrl[] =
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-}  // namespace proxflow::server
+}  // namespace proxflow::rpc
 
-#endif  // PROXFLOW_SERVER_STATUS_CONVERSION_H_
+#endif  // PROXFLOW_PROTO_RPC_STATUS_CONVERSION_H_

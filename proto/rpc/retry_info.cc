@@ -1,11 +1,11 @@
-#include "server/retry_info.h"
+#include "proto/rpc/retry_info.h"
 
 #include <string>
 
 #include "google/rpc/error_details.pb.h"
-#include "server/status_conversion.h"
+#include "proto/rpc/status_conversion.h"
 
-namespace proxflow::server {
+namespace proxflow::rpc {
 
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
   const int64_t ms = absl::ToInt64Milliseconds(delay);
@@ -26,4 +26,4 @@ std::optional<absl::Duration> RetryDelay(const absl::Status& status) {
          absl::Nanoseconds(info.retry_delay().nanos());
 }
 
-}  // namespace proxflow::server
+}  // namespace proxflow::rpc
