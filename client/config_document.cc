@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/suggest.h"
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
 
@@ -74,37 +75,11 @@ std::string JsonQuote(absl::string_view s) {
   return out + "\"";
 }
 
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min(
-          {row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// " (did you mean \"x\"?)" for the closest candidate within distance 3.
+// " (did you mean \"x\"?)" for a close candidate.
 std::string Suggest(absl::string_view given,
                     const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  size_t best_distance = 4;
-  for (const std::string& c : candidates) {
-    const size_t d =
-        EditDistance(absl::AsciiStrToLower(given), absl::AsciiStrToLower(c));
-    if (d < best_distance) {
-      best_distance = d;
-      best = &c;
-    }
-  }
-  return best == nullptr ? ""
-                         : absl::StrCat(" (did you mean \"", *best, "\"?)");
+  const std::string best = ClosestName(given, candidates);
+  return best.empty() ? "" : absl::StrCat(" (did you mean \"", best, "\"?)");
 }
 
 const char* KindOf(const YAML::Node& node) {

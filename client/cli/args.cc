@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/suggest.h"
 
 namespace proxflow::cli {
 namespace {
@@ -22,13 +23,14 @@ const Flag* Find(const std::vector<const Flag*>& flags, absl::string_view name,
 
 std::string Closest(const std::vector<const Flag*>& flags,
                     absl::string_view name) {
-  for (const Flag* f : flags) {
-    if (absl::StartsWith(f->name, name) || absl::StartsWith(name, f->name) ||
-        absl::StrContains(f->name, name)) {
-      return absl::StrCat(" (did you mean --", f->name, "?)");
-    }
+  std::vector<std::string> names;
+  for (const Flag* f : flags) names.push_back(f->name);
+  std::string best = client::ClosestName(name, names);
+  for (const Flag* f :
+       flags) {  // a prefix is as good a hint: --iter → --iterations
+    if (best.empty() && absl::StartsWith(f->name, name)) best = f->name;
   }
-  return "";
+  return best.empty() ? "" : absl::StrCat(" (did you mean --", best, "?)");
 }
 
 std::string FlagLine(const Flag& f) {

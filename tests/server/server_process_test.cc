@@ -19,80 +19,19 @@
 #include "gtest/gtest.h"
 #include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
+#include "tests/testing/server_process.h"
 
 namespace proxflow::server {
 namespace {
 
 namespace pb = proxflow::v1;
+using ::proxflow::testing::ServerProcess;
 using ::testing::ElementsAre;
 
 std::chrono::system_clock::time_point Deadline(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
 }
 
-// A proxflow-server child process. Start() returns once it printed its port
-// (that is, once storage is open and recovery is done).
-class ServerProcess {
- public:
-  explicit ServerProcess(std::string data_dir)
-      : data_dir_(std::move(data_dir)) {}
-  ~ServerProcess() {
-    if (pid_ > 0) Kill(SIGKILL);
-  }
-
-  // `crash_at`, when set, becomes PROXFLOW_CRASH_AT of the child.
-  int Start(const std::string& crash_at = "") {
-    const char* bin = std::getenv("PROXFLOW_SERVER_BIN");
-    if (bin == nullptr) return 0;
-    int fds[2];
-    if (pipe(fds) != 0) return 0;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDERR_FILENO);
-      close(fds[0]);
-      if (!crash_at.empty()) setenv("PROXFLOW_CRASH_AT", crash_at.c_str(), 1);
-      const std::string data = "--data_dir=" + data_dir_;
-      execl(bin, bin, "--listen=127.0.0.1:0", data.c_str(), "--threads=1",
-            "--device=cpu", "--progress_min_interval=0", nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    log_ = fdopen(fds[0], "r");
-    // Blocks until the server reports its port (or exits).
-    char line[4096];
-    while (std::fgets(line, sizeof(line), log_) != nullptr) {
-      std::string s(line);
-      const auto at = s.find("serving on port ");
-      if (at == std::string::npos) continue;
-      int port = 0;
-      const std::string digits =
-          s.substr(at + 16, s.find(' ', at + 16) - at - 16);
-      if (absl::SimpleAtoi(digits, &port)) return port;
-    }
-    return 0;
-  }
-
-  // Reaps a process that ends by itself; returns its wait status.
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (log_ != nullptr) fclose(log_);
-    log_ = nullptr;
-    return status;
-  }
-
-  // Sends `signal` and reaps the process; returns its exit status.
-  int Kill(int signal) {
-    ::kill(pid_, signal);
-    return Wait();
-  }
-
- private:
-  const std::string data_dir_;
-  pid_t pid_ = -1;
-  FILE* log_ = nullptr;
-};
 
 class ServerProcessTest : public ::testing::Test {
  protected:

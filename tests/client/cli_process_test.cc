@@ -1,0 +1,329 @@
+// The `proxflow` CLI end to end against a real proxflow-server process
+// (LibTorch backend): configs from YAML and JSON followed to completion, bad
+// configs, sample files and grids, JSON output, exit codes. Binaries come from
+// PROXFLOW_SERVER_BIN and PROXFLOW_CLI_BIN; the test itself is torch-free.
+#include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/image/png.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proxflow/v1/registry.pb.h"
+#include "proxflow/v1/sampling_service.pb.h"
+#include "proxflow/v1/training_service.pb.h"
+#include "tests/testing/server_process.h"
+
+namespace proxflow::cli {
+namespace {
+
+namespace pb = proxflow::v1;
+using ::proxflow::testing::ServerProcess;
+using ::testing::HasSubstr;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+template <typename Message>
+Message ParseJson(const std::string& json) {
+  Message m;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &m);
+  EXPECT_TRUE(status.ok()) << status.message() << "\n" << json;
+  return m;
+}
+
+class CliProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("PROXFLOW_SERVER_BIN") == nullptr ||
+        std::getenv("PROXFLOW_CLI_BIN") == nullptr) {
+      GTEST_SKIP() << "PROXFLOW_SERVER_BIN and PROXFLOW_CLI_BIN must be set";
+    }
+    char pattern[] = "/tmp/proxflow-cli-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    server_ = std::make_unique<ServerProcess>(dir_ + "/data");
+    port_ = server_->Start();
+    ASSERT_GT(port_, 0) << "proxflow-server did not start";
+  }
+  void TearDown() override {
+    server_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // Runs `proxflow --server 127.0.0.1:PORT args...` to its end.
+  Result Cli(const std::vector<std::string>& args) {
+    const std::string out = dir_ + "/cli.out", err = dir_ + "/cli.err";
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(o, STDOUT_FILENO);
+      dup2(e, STDERR_FILENO);
+      const std::string server = absl::StrCat("--server=127.0.0.1:", port_);
+      std::vector<char*> argv;
+      const char* bin = std::getenv("PROXFLOW_CLI_BIN");
+      argv.push_back(const_cast<char*>(bin));
+      argv.push_back(const_cast<char*>(server.c_str()));
+      for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(bin, argv.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Result r;
+    r.exit_code =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadAll(out);
+    r.err = ReadAll(err);
+    return r;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  int port_ = 0;
+};
+
+TEST_F(CliProcessTest, JobsFromYamlAndJsonFollowToSuccessAndListAsJson) {
+  WriteText(
+      dir_ + "/job.yaml",
+      "# a small toy run\npreset: toy-2d\nmodel: from-yaml\niterations: 40\n"
+      "batch_size: 64\neval_batch_size: 256\ndataset:\n  toy: "
+      "TOY_SHAPE_MOONS\n");
+  WriteText(dir_ + "/job.json",
+            "{\n  \"preset\": \"toy-2d\",\n  \"model\": \"from-json\",\n  "
+            "\"iterations\": 30,\n"
+            "  \"batchSize\": 32,\n  \"evalBatchSize\": 256,\n"
+            "  \"critic\": {\"network\": {\"width\": 32}}\n}\n");
+  Result yaml = Cli({"train", "--config", dir_ + "/job.yaml", "--follow"});
+  EXPECT_EQ(yaml.exit_code, 0) << yaml.out << yaml.err;
+  EXPECT_THAT(yaml.out, HasSubstr("RUNNING -> SUCCEEDED"));
+  EXPECT_THAT(yaml.out, HasSubstr("SUCCEEDED at step 40/40"));
+  EXPECT_THAT(yaml.out, HasSubstr("checkpoint from-yaml/1 at step 40"));
+  EXPECT_THAT(yaml.out, HasSubstr("step 40/40 100%"));  // plain progress lines
+
+  Result json = Cli({"train", "--config", dir_ + "/job.json", "--set",
+                     "iterations=20", "--follow"});
+  EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+  EXPECT_THAT(json.out, HasSubstr("SUCCEEDED at step 20/20"));
+
+  Result list = Cli({"jobs", "list", "--output", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const auto jobs = ParseJson<pb::ListJobsResponse>(list.out);
+  ASSERT_EQ(jobs.jobs_size(), 2);
+  EXPECT_EQ(jobs.jobs(0).resolved_config().model(), "from-yaml");
+  EXPECT_EQ(jobs.jobs(0).resolved_config().dataset().toy(),
+            pb::TOY_SHAPE_MOONS);
+  EXPECT_EQ(jobs.jobs(1).resolved_config().model(), "from-json");
+  EXPECT_EQ(jobs.jobs(1).resolved_config().critic().network().width(), 32);
+  EXPECT_EQ(jobs.jobs(1).resolved_config().iterations(), 20);  // --set won
+  for (const pb::Job& j : jobs.jobs())
+    EXPECT_EQ(j.state(), pb::JOB_STATE_SUCCEEDED);
+
+  Result show = Cli({"ckpt", "show", "from-json@latest", "--output", "json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const auto ckpt = ParseJson<pb::Checkpoint>(show.out);
+  EXPECT_EQ(ckpt.status(), pb::CHECKPOINT_STATUS_READY);
+  EXPECT_EQ(ckpt.lineage().job_id(), jobs.jobs(1).id());
+
+  Result text = Cli({"jobs", "get", jobs.jobs(0).id()});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_THAT(text.out, HasSubstr("SUCCEEDED"));
+}
+
+TEST_F(CliProcessTest, BadConfigsNameTheLineAndFieldAndExitTwo) {
+  WriteText(dir_ + "/syntax.json",
+            "{\n  \"preset\": \"toy-2d\",\n  \"model\": [1,\n}\n");
+  WriteText(dir_ + "/unknown.yaml",
+            "preset: toy-2d\nmodel: m\ncritic:\n  lernrate: 0.1\n");
+  WriteText(dir_ + "/range.yaml",
+            "preset: toy-2d\nmodel: m\n\nbatch_size: -3\n");
+  Result syntax = Cli({"train", "--config", dir_ + "/syntax.json"});
+  EXPECT_EQ(syntax.exit_code, 2);
+  EXPECT_THAT(syntax.err, HasSubstr("syntax.json:4:"));
+  EXPECT_THAT(syntax.err, HasSubstr("syntax error"));
+  Result unknown = Cli({"train", "--config", dir_ + "/unknown.yaml"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(
+      unknown.err,
+      HasSubstr("unknown.yaml:4: unknown field \"lernrate\" in critic"));
+  Result range = Cli({"train", "--config", dir_ + "/range.yaml"});
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_THAT(
+      range.err,
+      HasSubstr(
+          "range.yaml:4: training.batch_size must be in [1, 65536], got -3"));
+  Result set = Cli({"train", "--preset", "toy-2d", "--set", "flow.dt=-1"});
+  EXPECT_EQ(set.exit_code, 2);
+  EXPECT_THAT(set.err, HasSubstr("--set flow.dt=-1: training.flow.dt must be"));
+  Result missing = Cli({"train", "--config", dir_ + "/nope.yaml"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("nope.yaml\" cannot be read"));
+  // Nothing was queued.
+  Result list = Cli({"jobs", "list", "--output", "json"});
+  EXPECT_EQ(ParseJson<pb::ListJobsResponse>(list.out).jobs_size(), 0);
+}
+
+// A tiny IDX file of 28×28 images (bars whose position depends on the index).
+std::string SyntheticDigits(int count) {
+  std::string idx = {0, 0, 8, 3};
+  for (int dim : {count, 28, 28}) {
+    for (int shift : {24, 16, 8, 0})
+      idx += static_cast<char>((dim >> shift) & 0xff);
+  }
+  for (int i = 0; i < count; ++i) {
+    for (int y = 0; y < 28; ++y) {
+      for (int x = 0; x < 28; ++x) {
+        idx += static_cast<char>((x / 4 == i % 7 || y / 4 == i % 5) ? 255 : 0);
+      }
+    }
+  }
+  return idx;
+}
+
+TEST_F(CliProcessTest, SampleWritesDecodableImagesAndAGrid) {
+  WriteText(dir_ + "/digits.idx", SyntheticDigits(64));
+  Result upload =
+      Cli({"datasets", "upload", dir_ + "/digits.idx", "--name", "bars"});
+  ASSERT_EQ(upload.exit_code, 0) << upload.err;
+  EXPECT_THAT(upload.out, HasSubstr("64 rows of dimension 784"));
+  Result train = Cli({"train",
+                      "--preset",
+                      "mnist",
+                      "--set",
+                      "model=bars",
+                      "--set",
+                      "dataset.kind=DATASET_KIND_UPLOADED",
+                      "--set",
+                      "dataset.uploaded_name=bars",
+                      "--set",
+                      "iterations=2",
+                      "--set",
+                      "batch_size=8",
+                      "--set",
+                      "eval_batch_size=16",
+                      "--set",
+                      "generator.network.width=32",
+                      "--set",
+                      "critic.network.width=32",
+                      "--follow"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+
+  const std::string out = dir_ + "/samples", grid = dir_ + "/grid.png";
+  Result sample = Cli({"sample", "bars@latest", "-n", "6", "--out", out,
+                       "--grid", grid, "--seed", "5"});
+  ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+  for (int i = 0; i < 6; ++i) {
+    auto image =
+        image::DecodePng(ReadAll(absl::StrCat(out, "/sample_000", i, ".png")));
+    ASSERT_TRUE(image.ok()) << image.status();
+    EXPECT_EQ(image->width, 28);
+    EXPECT_EQ(image->height, 28);
+    EXPECT_EQ(image->channels, 1);
+  }
+  // 3 columns × 2 rows of 56-pixel tiles with 2-pixel gaps.
+  auto tiled = image::DecodePng(ReadAll(grid));
+  ASSERT_TRUE(tiled.ok()) << tiled.status();
+  EXPECT_EQ(tiled->width, 3 * 56 + 4 * 2);
+  EXPECT_EQ(tiled->height, 2 * 56 + 3 * 2);
+  const std::vector<std::string> lines =
+      absl::StrSplit(ReadAll(out + "/samples.csv"), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[0], "index,seed,file,sha256");
+  EXPECT_THAT(lines[1], ::testing::StartsWith("0,5,sample_0000.png,"));
+  EXPECT_THAT(lines[6], ::testing::StartsWith("5,10,sample_0005.png,"));
+
+  // The same seed gives the same image, whatever else is asked.
+  Result again = Cli(
+      {"sample", "bars/1", "-n", "1", "--out", dir_ + "/again", "--seed", "7"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(ReadAll(dir_ + "/again/sample_0000.png"),
+            ReadAll(out + "/sample_0002.png"));
+
+  Result json = Cli({"sample", "bars@latest", "-n", "2", "--out", dir_ + "/j",
+                     "--output", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(ParseJson<pb::SampleSummary>(json.out).items(), 2);
+}
+
+TEST_F(CliProcessTest, PointModelsGiveACsvAndAScatterPlot) {
+  Result train =
+      Cli({"train", "--preset", "toy-2d", "--set", "model=toy", "--set",
+           "iterations=10", "--set", "eval_batch_size=256", "--follow"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  const std::string out = dir_ + "/points";
+  Result sample =
+      Cli({"sample", "toy@latest", "-n", "300", "--per_request", "128", "--out",
+           out, "--seed", "1", "--solver", "heun", "--steps", "10"});
+  ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+  const std::vector<std::string> lines =
+      absl::StrSplit(ReadAll(out + "/points.csv"), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 301u);  // header + 300 rows across 3 requests
+  EXPECT_EQ(lines[0], "index,seed,x0,x1");
+  EXPECT_THAT(lines[300], ::testing::StartsWith("299,300,"));
+  auto plot = image::DecodePng(ReadAll(out + "/scatter.png"));
+  ASSERT_TRUE(plot.ok()) << plot.status();
+  EXPECT_EQ(plot->width, 512);
+  EXPECT_EQ(plot->channels, 3);
+}
+
+TEST_F(CliProcessTest, WatchExitCodeReflectsACancelledJob) {
+  Result submit = Cli({"train", "--preset", "toy-2d", "--set", "model=long",
+                       "--set", "iterations=1000000", "--output", "json"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  const std::string id =
+      ParseJson<pb::SubmitJobResponse>(submit.out).job().id();
+  ASSERT_FALSE(id.empty());
+  Result cancel = Cli({"jobs", "cancel", id});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  Result watch = Cli({"jobs", "watch", id});
+  EXPECT_EQ(watch.exit_code, 4) << watch.out << watch.err;
+  EXPECT_THAT(watch.out, HasSubstr("CANCELLED"));
+  Result missing = Cli({"jobs", "watch", "job-0000"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(CliProcessTest, HelpAndUsageErrors) {
+  Result help = Cli({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("ckpt download REF"));
+  Result train_help = Cli({"train", "--help"});
+  EXPECT_EQ(train_help.exit_code, 0);
+  EXPECT_THAT(train_help.out, HasSubstr("--set PATH=VALUE"));
+  Result unknown = Cli({"jobs", "lst"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("jobs list"));
+  Result bad_flag = Cli({"jobs", "list", "--stat", "running"});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_THAT(bad_flag.err, HasSubstr("did you mean --state?"));
+}
+
+}  // namespace
+}  // namespace proxflow::cli
