@@ -61,9 +61,8 @@ int List(Context& ctx) {
   auto datasets = client::DatasetClient(ctx.connection).List();
   if (!datasets.ok()) return Fail(ctx, datasets.status());
   if (ctx.format == OutputFormat::kJson) {
-    pb::ListDatasetsResponse all;
-    for (const pb::Dataset& d : *datasets) *all.add_datasets() = d;
-    PrintJson(ctx.out, all);
+    PrintJsonList<pb::ListDatasetsResponse>(
+        ctx.out, *datasets, [](auto* r) { return r->mutable_datasets(); });
     return kExitOk;
   }
   Table table({"NAME", "FORMAT", "ROWS", "DIMENSION", "SIZE", "CREATED"});

@@ -17,6 +17,18 @@ namespace proxflow::cli {
 // One JSON document (pretty-printed, newline-terminated).
 void PrintJson(std::ostream& out, const google::protobuf::Message& message);
 
+// Prints `items` as one JSON document of the List response type that holds
+// them (`field(response)` returns its repeated field), e.g.
+//   PrintJsonList<pb::ListJobsResponse>(out, jobs, [](auto* r) { return
+//   r->mutable_jobs(); });
+template <typename Response, typename Item, typename Field>
+void PrintJsonList(std::ostream& out, const std::vector<Item>& items,
+                   Field field) {
+  Response all;
+  for (const Item& item : items) *field(&all)->Add() = item;
+  PrintJson(out, all);
+}
+
 class Table {
  public:
   explicit Table(std::vector<std::string> headers);

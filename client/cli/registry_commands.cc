@@ -36,9 +36,8 @@ int ModelsList(Context& ctx) {
   auto models = client::RegistryClient(ctx.connection).ListModels();
   if (!models.ok()) return Fail(ctx, models.status());
   if (ctx.format == OutputFormat::kJson) {
-    pb::ListModelsResponse all;
-    for (const pb::Model& m : *models) *all.add_models() = m;
-    PrintJson(ctx.out, all);
+    PrintJsonList<pb::ListModelsResponse>(
+        ctx.out, *models, [](auto* r) { return r->mutable_models(); });
     return kExitOk;
   }
   Table table({"MODEL", "LATEST", "READY", "SIZE", "ALIASES", "UPDATED"});
@@ -77,9 +76,9 @@ int List(Context& ctx) {
       client::RegistryClient(ctx.connection).ListCheckpoints(filter);
   if (!checkpoints.ok()) return Fail(ctx, checkpoints.status());
   if (ctx.format == OutputFormat::kJson) {
-    pb::ListCheckpointsResponse all;
-    for (const pb::Checkpoint& c : *checkpoints) *all.add_checkpoints() = c;
-    PrintJson(ctx.out, all);
+    PrintJsonList<pb::ListCheckpointsResponse>(
+        ctx.out, *checkpoints,
+        [](auto* r) { return r->mutable_checkpoints(); });
     return kExitOk;
   }
   Table table({"REF", "STATUS", "STEP", "SIZE", "ALIASES", "TAGS", "PINNED",
@@ -184,9 +183,8 @@ int History(Context& ctx) {
           .AliasHistory(ctx.args.positional()[0], ctx.args.Get("alias"));
   if (!changes.ok()) return Fail(ctx, changes.status());
   if (ctx.format == OutputFormat::kJson) {
-    pb::ListAliasHistoryResponse all;
-    for (const pb::AliasChange& c : *changes) *all.add_changes() = c;
-    PrintJson(ctx.out, all);
+    PrintJsonList<pb::ListAliasHistoryResponse>(
+        ctx.out, *changes, [](auto* r) { return r->mutable_changes(); });
     return kExitOk;
   }
   Table table({"TIME", "ALIAS", "FROM", "TO", "ACTOR"});

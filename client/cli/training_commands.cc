@@ -149,9 +149,8 @@ int JobsList(Context& ctx) {
       client::TrainingClient(ctx.connection).List(states);
   if (!jobs.ok()) return Fail(ctx, jobs.status());
   if (ctx.format == OutputFormat::kJson) {
-    pb::ListJobsResponse all;
-    for (const pb::Job& j : *jobs) *all.add_jobs() = j;
-    PrintJson(ctx.out, all);
+    PrintJsonList<pb::ListJobsResponse>(
+        ctx.out, *jobs, [](auto* r) { return r->mutable_jobs(); });
     return kExitOk;
   }
   Table table({"ID", "STATE", "MODEL", "STEP", "DEVICE", "CREATED"});
