@@ -59,10 +59,13 @@ Message ParseJson(const std::string& json) {
 class CliProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::getenv("PROXFLOW_SERVER_BIN") == nullptr ||
-        std::getenv("PROXFLOW_CLI_BIN") == nullptr) {
-      GTEST_SKIP() << "PROXFLOW_SERVER_BIN and PROXFLOW_CLI_BIN must be set";
-    }
+    // ServerProcess reads PROXFLOW_SERVER_BIN; default both to the built
+    // binaries.
+    setenv("PROXFLOW_SERVER_BIN", PROXFLOW_SERVER_BIN_PATH, /*overwrite=*/0);
+    setenv("PROXFLOW_CLI_BIN", PROXFLOW_CLI_BIN_PATH, 0);
+    for (const char* bin :
+         {std::getenv("PROXFLOW_SERVER_BIN"), std::getenv("PROXFLOW_CLI_BIN")})
+      ASSERT_EQ(access(bin, X_OK), 0) << bin << " is not an executable";
     char pattern[] = "/tmp/proxflow-cli-test-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
