@@ -9,6 +9,7 @@ find_package(PNG REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)  # --metrics_listen
 find_package(yaml-cpp CONFIG REQUIRED)  # the CLI reads YAML and JSON configs
 
 if(PROXFLOW_BUILD_CORE)

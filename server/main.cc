@@ -24,6 +24,10 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on (port 0 picks a free port)");
+ABSL_FLAG(
+    std::string, metrics_listen, "127.0.0.1:9464",
+    "host:port to serve Prometheus metrics on (/metrics; port 0 picks one); "
+    "empty serves none");
 ABSL_FLAG(std::string, data_dir, "./proxflow-data",
           "directory of the database, checkpoints and datasets");
 ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs trained at the same time, >= 1");
@@ -111,6 +115,7 @@ int main(int argc, char** argv) {
 
   proxflow::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.max_concurrent_jobs = absl::GetFlag(FLAGS_max_concurrent_jobs);
   options.queue_limit = absl::GetFlag(FLAGS_queue_limit);
@@ -173,6 +178,10 @@ int main(int argc, char** argv) {
       proxflow::server::Server::Start(options, backend.get(), sampling.get());
   if (!server.ok()) return Fail(std::string(server.status().message()));
   const int port = (*server)->port();
+  if (!(*server)->metrics_url().empty()) {
+    std::fprintf(stderr, "proxflow-server: metrics on %s\n",
+                 (*server)->metrics_url().c_str());
+  }
   std::fprintf(stderr,
                "proxflow-server: serving on port %d (data %s, devices %s, "
                "%d torch threads, LibTorch %s)\n",

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/gauge.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "server/storage/schema.h"
 
@@ -102,9 +104,41 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->sampling_service_ = std::make_unique<SamplingService>(
       registry, server->sampler_.get(), options.sample_limits);
 
+  server->metrics_ = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge()
+      .Name("proxflow_build_info")
+      .Help("Always 1; the labels say which build serves")
+      .Register(*server->metrics_)
+      .Add({{"version", PROXFLOW_VERSION},
+            {"libtorch_version", backend->LibTorchVersion()},
+            {"devices", absl::StrJoin(options.devices, ",")}})
+      .Set(1);
+  std::vector<std::string> methods = ServiceMethods(std::vector<std::string>(
+      std::begin(kServiceNames) + 1, std::end(kServiceNames)));
+  for (const char* m :
+       {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"})
+    methods.push_back(m);
+  server->rpc_metrics_ =
+      std::make_unique<RpcMetrics>(*server->metrics_, methods);
+  if (!options.metrics_listen.empty()) {
+    auto endpoint =
+        MetricsEndpoint::Start(options.metrics_listen, server->metrics_);
+    if (!endpoint.ok()) {
+      server->jobs_->Shutdown();
+      return endpoint.status();
+    }
+    server->metrics_endpoint_ = *std::move(endpoint);
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->training_service_.get());

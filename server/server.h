@@ -19,6 +19,8 @@
 #include "server/checkpoint_registry_service.h"
 #include "server/dataset_service.h"
 #include "server/job_manager.h"
+#include "server/metrics/metrics_endpoint.h"
+#include "server/metrics/rpc_metrics.h"
 #include "server/registry/registry.h"
 #include "server/sampling/sample_engine.h"
 #include "server/sampling/sample_plan.h"
@@ -47,6 +49,9 @@ struct ServerOptions {
   // Sampling: engine settings (devices come from `devices`) and request limits.
   SampleEngineOptions sampling;
   SamplingLimits sample_limits;
+  // Prometheus text on http://metrics_listen/metrics; empty serves none (the
+  // metrics are still kept).
+  std::string metrics_listen;
 };
 
 class Server {
@@ -66,6 +71,12 @@ class Server {
   JobManager& jobs() { return *jobs_; }
   Registry& registry() { return *registry_; }
   SampleEngine& sampler() { return *sampler_; }
+  prometheus::Registry& metrics() { return *metrics_; }
+  // "http://host:port/metrics", or "" when ServerOptions.metrics_listen is
+  // empty.
+  std::string metrics_url() const {
+    return metrics_endpoint_ == nullptr ? "" : metrics_endpoint_->url();
+  }
 
   // Health NOT_SERVING, drain streams and submissions (sample requests in
   // progress may finish within `grace`, new ones are refused UNAVAILABLE), stop
@@ -89,6 +100,9 @@ class Server {
   std::unique_ptr<CheckpointRegistryService> registry_service_;
   std::unique_ptr<SampleEngine> sampler_;
   std::unique_ptr<SamplingService> sampling_service_;
+  std::shared_ptr<prometheus::Registry> metrics_;
+  std::unique_ptr<RpcMetrics> rpc_metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -40,7 +40,8 @@ class ServerProcess {
       if (!crash_at.empty()) setenv("PROXFLOW_CRASH_AT", crash_at.c_str(), 1);
       const std::string data = "--data_dir=" + data_dir_;
       execl(bin, bin, "--listen=127.0.0.1:0", data.c_str(), "--threads=1",
-            "--device=cpu", "--progress_min_interval=0", nullptr);
+            "--device=cpu", "--progress_min_interval=0",
+            "--metrics_listen=127.0.0.1:0", nullptr);
       _exit(127);
     }
     close(fds[1]);

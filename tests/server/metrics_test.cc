@@ -1,0 +1,155 @@
+// /metrics of an in-process server: gRPC calls counted by method and code and
+// timed, build info, the HTTP endpoint's answers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/server/server_fixture.h"
+
+namespace proxflow::server::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The whole HTTP response to `request_line` on 127.0.0.1:port.
+std::string Http(int port, const std::string& request_line) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string request = request_line + "\r\nHost: test\r\n\r\n";
+    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buffer[4096];
+    ssize_t n;
+    while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+      response.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return response;
+}
+
+// Series (name with labels, as printed) → value.
+std::map<std::string, double> Scrape(int port) {
+  const std::string response = Http(port, "GET /metrics HTTP/1.1");
+  std::map<std::string, double> series;
+  const size_t body = response.find("\r\n\r\n");
+  if (body == std::string::npos) return series;
+  for (absl::string_view line :
+       absl::StrSplit(response.substr(body + 4), '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(space + 1), &v))
+      series[std::string(line.substr(0, space))] = v;
+  }
+  return series;
+}
+
+constexpr char kSubmitOk[] =
+    "proxflow_grpc_server_handled_total{code=\"OK\",method=\"SubmitJob\","
+    "service=\"proxflow."
+    "v1.TrainingService\"}";
+constexpr char kGetNotFound[] =
+    "proxflow_grpc_server_handled_total{code=\"NOT_FOUND\",method=\"GetJob\","
+    "service="
+    "\"proxflow.v1.TrainingService\"}";
+constexpr char kSubmitCount[] =
+    "proxflow_grpc_server_handling_seconds_count{method=\"SubmitJob\",service="
+    "\"proxflow.v1."
+    "TrainingService\"}";
+
+class MetricsTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    options_.metrics_listen = "127.0.0.1:0";
+    StartServer();
+  }
+  int port() {
+    const std::string url = server_->metrics_url();
+    int port = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(
+        url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1),
+        &port))
+        << url;
+    return port;
+  }
+};
+
+TEST_F(MetricsTest, CallsAreCountedByMethodAndCodeAndTimed) {
+  auto before = Scrape(port());
+  EXPECT_EQ(before[kSubmitOk], 0);  // exists from the start, at zero
+  EXPECT_EQ(before[kSubmitCount], 0);
+  EXPECT_EQ(before.count(kGetNotFound), 0u);  // other codes appear on first use
+
+  pb::Job job;
+  ASSERT_TRUE(Submit(ToyConfig(), &job).ok());
+  ASSERT_TRUE(Submit(ToyConfig(), &job).ok());
+  grpc::ClientContext context;
+  pb::GetJobRequest request;
+  request.set_job_id("job-missing");
+  pb::Job missing;
+  EXPECT_EQ(training_->GetJob(&context, request, &missing).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  auto after = Scrape(port());
+  EXPECT_EQ(after[kSubmitOk], 2);
+  EXPECT_EQ(after[kSubmitCount], 2);
+  EXPECT_EQ(after[kGetNotFound], 1);
+  EXPECT_GT(after["proxflow_grpc_server_handling_seconds_sum{method="
+                  "\"SubmitJob\",service="
+                  "\"proxflow.v1.TrainingService\"}"],
+            0);
+  // Buckets are cumulative: the +Inf bucket holds every call.
+  EXPECT_EQ(after["proxflow_grpc_server_handling_seconds_bucket{method=\"SubmitJob\","
+                  "service=\"proxflow.v1.TrainingService\",le=\"+Inf\"}"],
+            2);
+}
+
+TEST_F(MetricsTest, BuildInfoAndHttpAnswers) {
+  auto series = Scrape(port());
+  bool found = false;
+  for (const auto& [name, value] : series) {
+    if (name.rfind("proxflow_build_info{", 0) == 0) {
+      found = true;
+      EXPECT_EQ(value, 1);
+      EXPECT_THAT(name, HasSubstr("version=\"0.1.0\""));
+      EXPECT_THAT(name, HasSubstr("devices=\"cpu\""));
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_THAT(Http(port(), "GET /metrics HTTP/1.1"),
+              HasSubstr("Content-Type: text/plain; version=0.0.4"));
+  EXPECT_THAT(Http(port(), "GET /nope HTTP/1.1"), HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(Http(port(), "POST /metrics HTTP/1.1"),
+              HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(Http(port(), "garbage"), HasSubstr("HTTP/1.1 405"));
+}
+
+TEST(MetricsEndpointTest, BadAddressesAreRejected) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  EXPECT_EQ(MetricsEndpoint::Start("nonsense", registry).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      MetricsEndpoint::Start("1.2.3:99999", registry).status().message(),
+      HasSubstr("--metrics_listen must be IPV4:PORT"));
+  auto first = MetricsEndpoint::Start("127.0.0.1:0", registry);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = MetricsEndpoint::Start(
+      absl::StrCat("127.0.0.1:", (*first)->port()), registry);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace proxflow::server::testing
