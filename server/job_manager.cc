@@ -13,8 +13,8 @@
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/pagination.h"
 #include "proto/rpc/retry_info.h"
+#include "server/pagination.h"
 
 namespace proxflow::server {
 namespace {
@@ -250,6 +250,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   active->job = job;
   active_[job.id()] = std::move(active);
   queue_.push_back(job.id());
+  if (options_.metrics != nullptr) options_.metrics->OnSubmitted();
   return SubmitResult{std::move(job), true};
 }
 
@@ -349,6 +350,8 @@ absl::Status JobManager::CommitLocked(ActiveJob& active, pb::Job updated,
   *event.mutable_time() = TimeUtil::GetCurrentTime();
   updated.set_last_sequence(sequence);
   PROXFLOW_RETURN_IF_ERROR(store_->Update(updated, {event}));
+  if (options_.metrics != nullptr)
+    options_.metrics->OnCommit(active.job, updated, event);
   active.job = std::move(updated);
   return absl::OkStatus();
 }
@@ -420,6 +423,14 @@ void JobManager::Shutdown() {
   }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+}
+
+absl::StatusOr<JobManager::JobCounts> JobManager::Counts() {
+  JobCounts counts;
+  PROXFLOW_ASSIGN_OR_RETURN(counts.by_state, store_->CountByState());
+  absl::MutexLock lock(&mu_);
+  counts.queued = static_cast<int64_t>(queue_.size());
+  return counts;
 }
 
 }  // namespace proxflow::server

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "proxflow/v1/training_service.pb.h"
 #include "server/device_pool.h"
 #include "server/event_hub.h"
+#include "server/metrics/job_metrics.h"
 #include "server/registry/registry.h"
 #include "server/storage/dataset_store.h"
 #include "server/storage/job_store.h"
@@ -42,6 +44,7 @@ struct JobManagerOptions {
   absl::Duration heartbeat_interval = absl::Seconds(10);
   // Progress events at most this often (the last step is always reported).
   absl::Duration progress_min_interval = absl::Milliseconds(200);
+  JobMetrics* metrics = nullptr;  // not owned; null records nothing
 };
 
 class JobManager {
@@ -90,6 +93,13 @@ class JobManager {
   absl::StatusOr<EventBatch> Events(const std::string& job_id,
                                     int64_t after_sequence, int limit);
   EventHub& hub() { return hub_; }
+
+  // Jobs in the store by state, and how many wait in the queue (metrics).
+  struct JobCounts {
+    std::map<proxflow::v1::JobState, int64_t> by_state;
+    int64_t queued = 0;
+  };
+  absl::StatusOr<JobCounts> Counts() ABSL_LOCKS_EXCLUDED(mu_);
 
   // First step of shutdown: Submit() answers UNAVAILABLE and every watch
   // stream is woken to end (draining() is true). Idempotent.

@@ -112,8 +112,15 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
     dataset_sha256 = active.dataset_sha256;
   }
   if (job.checkpoint_step() == step && step > 0) return absl::OkStatus();
+  const absl::Time start = absl::Now();
   TrainingSave save;
-  PROXFLOW_ASSIGN_OR_RETURN(save.bytes, run.SerializeCheckpoint());
+  absl::StatusOr<std::string> bytes = run.SerializeCheckpoint();
+  if (!bytes.ok()) {
+    if (options_.metrics != nullptr)
+      options_.metrics->OnCheckpointSave(0, 0, false);
+    return bytes.status();
+  }
+  save.bytes = *std::move(bytes);
   save.model = job.resolved_config().model();
   pb::Lineage& lineage = save.lineage;
   lineage.set_job_id(job.id());
@@ -127,8 +134,15 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
   std::sort(save.metrics.begin(), save.metrics.end());
   save.metrics_step = job.progress().eval_step();
   save.device = run.device();
-  PROXFLOW_ASSIGN_OR_RETURN(pb::Checkpoint saved,
-                            registry_->SaveTraining(std::move(save)));
+  absl::StatusOr<pb::Checkpoint> stored =
+      registry_->SaveTraining(std::move(save));
+  if (options_.metrics != nullptr) {
+    options_.metrics->OnCheckpointSave(
+        absl::ToDoubleSeconds(absl::Now() - start),
+        stored.ok() ? stored->size_bytes() : 0, stored.ok());
+  }
+  if (!stored.ok()) return stored.status();
+  const pb::Checkpoint& saved = *stored;
 
   job.set_checkpoint_step(step);
   pb::JobEvent event;

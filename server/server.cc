@@ -76,7 +76,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                           [backend](absl::string_view bytes) {
                                             return backend->Inspect(bytes);
                                           }));
+  server->metrics_ = std::make_shared<prometheus::Registry>();
+  server->job_metrics_ = std::make_unique<JobMetrics>(*server->metrics_);
   JobManagerOptions jm;
+  jm.metrics = server->job_metrics_.get();
   jm.max_concurrent_jobs = options.max_concurrent_jobs;
   jm.queue_limit = options.queue_limit;
   jm.devices = options.devices;
@@ -104,7 +107,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->sampling_service_ = std::make_unique<SamplingService>(
       registry, server->sampler_.get(), options.sample_limits);
 
-  server->metrics_ = std::make_shared<prometheus::Registry>();
   prometheus::BuildGauge()
       .Name("proxflow_build_info")
       .Help("Always 1; the labels say which build serves")
@@ -123,7 +125,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<RpcMetrics>(*server->metrics_, methods);
   if (!options.metrics_listen.empty()) {
     auto endpoint =
-        MetricsEndpoint::Start(options.metrics_listen, server->metrics_);
+        MetricsEndpoint::Start(options.metrics_listen, server->metrics_,
+                               [s = server.get()] { s->RefreshGauges(); });
     if (!endpoint.ok()) {
       server->jobs_->Shutdown();
       return endpoint.status();
@@ -154,6 +157,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (const char* name : kServiceNames)
     server->grpc_server_->GetHealthCheckService()->SetServingStatus(name, true);
   return server;
+}
+
+void Server::RefreshGauges() {
+  absl::StatusOr<JobManager::JobCounts> counts = jobs_->Counts();
+  if (counts.ok()) job_metrics_->SetJobCounts(counts->by_state, counts->queued);
 }
 
 Server::~Server() { Shutdown(absl::Seconds(5)); }

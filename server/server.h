@@ -19,6 +19,7 @@
 #include "server/checkpoint_registry_service.h"
 #include "server/dataset_service.h"
 #include "server/job_manager.h"
+#include "server/metrics/job_metrics.h"
 #include "server/metrics/metrics_endpoint.h"
 #include "server/metrics/rpc_metrics.h"
 #include "server/registry/registry.h"
@@ -86,8 +87,13 @@ class Server {
 
  private:
   Server() = default;
+  // Sets the scrape-time gauges (jobs by state, queue length) before a scrape.
+  void RefreshGauges();
 
   int lock_fd_ = -1;
+  // Declared first, destroyed last: components record into them until the end.
+  std::shared_ptr<prometheus::Registry> metrics_;
+  std::unique_ptr<JobMetrics> job_metrics_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<JobStore> job_store_;
   std::unique_ptr<DatasetStore> dataset_store_;
@@ -100,7 +106,6 @@ class Server {
   std::unique_ptr<CheckpointRegistryService> registry_service_;
   std::unique_ptr<SampleEngine> sampler_;
   std::unique_ptr<SamplingService> sampling_service_;
-  std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<grpc::Server> grpc_server_;

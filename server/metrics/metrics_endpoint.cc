@@ -45,8 +45,8 @@ std::string Response(const char* status, const char* type,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& address,
-    std::shared_ptr<prometheus::Registry> registry) {
+    const std::string& address, std::shared_ptr<prometheus::Registry> registry,
+    std::function<void()> before_collect) {
   const size_t colon = address.rfind(':');
   int port = -1;
   std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   addr.sin_port = htons(static_cast<uint16_t>(port));
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   endpoint->registry_ = std::move(registry);
+  endpoint->before_collect_ = std::move(before_collect);
   endpoint->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   socklen_t len = sizeof(addr);
@@ -129,6 +130,7 @@ void MetricsEndpoint::Answer(int connection) {
             Response("404 Not Found", "text/plain", "see /metrics\n"));
     return;
   }
+  if (before_collect_) before_collect_();
   const std::string body =
       prometheus::TextSerializer().Serialize(registry_->Collect());
   std::string response =

@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,9 +26,12 @@ class MetricsEndpoint {
   // `address` is IPV4:port or localhost:port (port 0 picks one).
   // INVALID_ARGUMENT for a malformed address, UNAVAILABLE when it cannot be
   // bound.
+  // `before_collect` (optional) runs on the endpoint's thread before each
+  // scrape, to set gauges that are read rather than recorded.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& address,
-      std::shared_ptr<prometheus::Registry> registry);
+      std::shared_ptr<prometheus::Registry> registry,
+      std::function<void()> before_collect = nullptr);
   ~MetricsEndpoint();
 
   int port() const { return port_; }
@@ -39,6 +43,7 @@ class MetricsEndpoint {
   void Answer(int connection);
 
   std::shared_ptr<prometheus::Registry> registry_;
+  std::function<void()> before_collect_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::string url_;

@@ -176,6 +176,22 @@ absl::StatusOr<std::vector<pb::Job>> JobStore::ListUnfinished() {
   return jobs;
 }
 
+absl::StatusOr<std::map<pb::JobState, int64_t>> JobStore::CountByState() {
+  std::map<pb::JobState, int64_t> counts;
+  PROXFLOW_RETURN_IF_ERROR(db_->Read([&](Connection& c) -> absl::Status {
+    PROXFLOW_ASSIGN_OR_RETURN(
+        Statement s,
+        c.Prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+    while (true) {
+      PROXFLOW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      counts[static_cast<pb::JobState>(s.ColumnInt64(0))] = s.ColumnInt64(1);
+    }
+    return absl::OkStatus();
+  }));
+  return counts;
+}
+
 absl::StatusOr<std::vector<pb::JobEvent>> JobStore::Events(
     absl::string_view job_id, int64_t after_sequence, int limit) {
   std::vector<pb::JobEvent> events;

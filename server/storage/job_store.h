@@ -7,6 +7,7 @@
 #define PROXFLOW_SERVER_STORAGE_JOB_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ class JobStore {
 
   // Jobs not in a terminal state, in submission order.
   absl::StatusOr<std::vector<proxflow::v1::Job>> ListUnfinished();
+  // How many jobs are in each state (states without jobs are absent).
+  absl::StatusOr<std::map<proxflow::v1::JobState, int64_t>> CountByState();
 
   // Up to `limit` events with sequence > after_sequence, in order.
   absl::StatusOr<std::vector<proxflow::v1::JobEvent>> Events(

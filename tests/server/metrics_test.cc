@@ -112,9 +112,37 @@ TEST_F(MetricsTest, CallsAreCountedByMethodAndCodeAndTimed) {
                   "\"proxflow.v1.TrainingService\"}"],
             0);
   // Buckets are cumulative: the +Inf bucket holds every call.
-  EXPECT_EQ(after["proxflow_grpc_server_handling_seconds_bucket{method=\"SubmitJob\","
-                  "service=\"proxflow.v1.TrainingService\",le=\"+Inf\"}"],
-            2);
+  EXPECT_EQ(
+      after["proxflow_grpc_server_handling_seconds_bucket{method=\"SubmitJob\","
+            "service=\"proxflow.v1.TrainingService\",le=\"+Inf\"}"],
+      2);
+}
+
+TEST_F(MetricsTest, JobsTrainingAndCheckpointsMoveAsAJobRuns) {
+  auto before = Scrape(port());
+  EXPECT_EQ(before["proxflow_jobs_submitted_total"], 0);
+  EXPECT_EQ(before["proxflow_jobs{state=\"succeeded\"}"],
+            0);  // every state, at 0
+  EXPECT_EQ(before["proxflow_jobs_finished_total{result=\"failed\"}"], 0);
+
+  pb::Job job;
+  ASSERT_TRUE(Submit(ToyConfig(/*iterations=*/20), &job).ok());
+  Watch(job.id());  // to its end
+  ASSERT_EQ(GetJob(job.id()).state(), pb::JOB_STATE_SUCCEEDED);
+
+  auto after = Scrape(port());
+  EXPECT_EQ(after["proxflow_jobs_submitted_total"], 1);
+  EXPECT_EQ(after["proxflow_jobs_finished_total{result=\"succeeded\"}"], 1);
+  EXPECT_EQ(after["proxflow_jobs_finished_total{result=\"failed\"}"], 0);
+  EXPECT_EQ(after["proxflow_jobs{state=\"succeeded\"}"], 1);
+  EXPECT_EQ(after["proxflow_jobs{state=\"queued\"}"], 0);
+  EXPECT_EQ(after["proxflow_job_queue_length"], 0);
+  EXPECT_EQ(after["proxflow_job_queue_wait_seconds_count"], 1);
+  EXPECT_EQ(after["proxflow_training_iterations_total"], 20);
+  EXPECT_GE(after["proxflow_checkpoint_saves_total{result=\"ok\"}"], 1);
+  EXPECT_EQ(after["proxflow_checkpoint_saves_total{result=\"ok\"}"],
+            after["proxflow_checkpoint_save_seconds_count"]);
+  EXPECT_GT(after["proxflow_checkpoint_saved_bytes_total"], 0);
 }
 
 TEST_F(MetricsTest, BuildInfoAndHttpAnswers) {

@@ -1,0 +1,54 @@
+// JobMetrics: Prometheus series of training jobs, fed by the job manager as it
+// commits job updates (never per-job labels: curves of one job go through
+// WatchJob). Labels are closed sets: result ∈ {succeeded, failed, cancelled},
+// state ∈ the JobState names, device ∈ the server's --device list.
+// Thread-safe (prometheus-cpp metrics are).
+#ifndef PROXFLOW_SERVER_METRICS_JOB_METRICS_H_
+#define PROXFLOW_SERVER_METRICS_JOB_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <map>
+
+#include "proxflow/v1/job.pb.h"
+
+namespace proxflow::server {
+
+class JobMetrics {
+ public:
+  explicit JobMetrics(prometheus::Registry& registry);
+
+  void OnSubmitted();
+  // A committed update of a job: `before` → `after` with `event`.
+  void OnCommit(const proxflow::v1::Job& before, const proxflow::v1::Job& after,
+                const proxflow::v1::JobEvent& event);
+  // A checkpoint save attempt (serialise + store) and its outcome.
+  void OnCheckpointSave(double seconds, int64_t bytes, bool ok);
+  // Scrape-time gauges: jobs by state (every state present, 0 when none) and
+  // the queue length.
+  void SetJobCounts(const std::map<proxflow::v1::JobState, int64_t>& by_state,
+                    int64_t queued);
+
+ private:
+  prometheus::Counter& submitted_;
+  prometheus::Family<prometheus::Counter>& finished_;
+  prometheus::Counter& restarted_;
+  prometheus::Histogram& queue_wait_;
+  prometheus::Counter& iterations_;
+  prometheus::Histogram& iteration_seconds_;
+  prometheus::Family<prometheus::Gauge>& samples_per_second_;
+  prometheus::Family<prometheus::Counter>& saves_;
+  prometheus::Histogram& save_seconds_;
+  prometheus::Counter& saved_bytes_;
+  prometheus::Family<prometheus::Gauge>& jobs_;
+  prometheus::Gauge& queue_length_;
+};
+
+}  // namespace proxflow::server
+
+#endif  // PROXFLOW_SERVER_METRICS_JOB_METRICS_H_
