@@ -78,6 +78,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                           }));
   server->metrics_ = std::make_shared<prometheus::Registry>();
   server->job_metrics_ = std::make_unique<JobMetrics>(*server->metrics_);
+  server->sampling_metrics_ =
+      std::make_unique<SamplingMetrics>(*server->metrics_);
   JobManagerOptions jm;
   jm.metrics = server->job_metrics_.get();
   jm.max_concurrent_jobs = options.max_concurrent_jobs;
@@ -97,6 +99,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<CheckpointRegistryService>(server->registry_.get());
   SampleEngineOptions so = options.sampling;
   so.devices = options.devices;
+  so.metrics = server->sampling_metrics_.get();
   Registry* registry = server->registry_.get();
   PROXFLOW_ASSIGN_OR_RETURN(
       server->sampler_,
@@ -162,6 +165,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 void Server::RefreshGauges() {
   absl::StatusOr<JobManager::JobCounts> counts = jobs_->Counts();
   if (counts.ok()) job_metrics_->SetJobCounts(counts->by_state, counts->queued);
+  const SampleEngine::Counters sampling = sampler_->counters();
+  sampling_metrics_->SetState(sampling.queued, sampling.active,
+                              sampler_->LoadedModels().cache_bytes());
 }
 
 Server::~Server() { Shutdown(absl::Seconds(5)); }

@@ -34,6 +34,10 @@ void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
   absl::StatusOr<ModelCache::Lease> lease =
       worker.cache->Get(plan.checkpoint, static_cast<int>(slices.size()), rows);
   const absl::Time start = absl::Now();
+  if (options_.metrics != nullptr) {
+    options_.metrics->OnBatch(rows);
+    if (lease.ok()) options_.metrics->OnCacheLookup(lease->hit);
+  }
   for (const Slice& s : slices) {
     absl::MutexLock lock(&s.request->mu);
     pb::SampleSummary& sum = s.request->summary;
@@ -199,6 +203,13 @@ void SampleEngine::EncodeAndPush(Request& request, pb::SampleItemKind kind,
   sum.set_items(sum.items() + n);
   sum.set_bytes(sum.bytes() + bytes);
   if (final) {
+    if (options_.metrics != nullptr) {
+      if (request.samples_done == 0) {
+        options_.metrics->OnFirstImage(
+            absl::ToDoubleSeconds(absl::Now() - request.accepted_at));
+      }
+      options_.metrics->OnSamples(count);
+    }
     request.samples_done += count;
     if (request.plan.scatter_plot) {
       const size_t d = request.plan.dimension;

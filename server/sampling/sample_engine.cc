@@ -105,11 +105,13 @@ absl::Status SampleEngine::Submit(SamplePlan plan,
   {
     absl::MutexLock lock(&mu_);
     if (!accepting_) {
+      if (options_.metrics != nullptr) options_.metrics->OnRejected();
       return absl::UnavailableError(
           "the server is shutting down and accepts no new samples");
     }
     cancelled = PruneQueueLocked();
     if (static_cast<int>(queue_.size()) >= options_.max_queued) {
+      if (options_.metrics != nullptr) options_.metrics->OnRejected();
       return rpc::WithRetryDelay(
           absl::ResourceExhaustedError(
               absl::StrCat("the sampling queue is full (", queue_.size(),
@@ -289,6 +291,7 @@ void SampleEngine::MaybeComplete(const std::shared_ptr<Request>& request) {
 void SampleEngine::End(Request& request, absl::Status status) {
   std::vector<pb::SampleEvent> tail;
   double seconds = 0;
+  pb::SampleSummary summary;
   {
     absl::MutexLock lock(&request.mu);
     if (request.ended) return;
@@ -307,7 +310,10 @@ void SampleEngine::End(Request& request, absl::Status status) {
     }
     if (status.ok()) *tail.emplace_back().mutable_summary() = request.summary;
     seconds = absl::ToDoubleSeconds(absl::Now() - request.accepted_at);
+    summary = request.summary;
   }
+  if (options_.metrics != nullptr)
+    options_.metrics->OnEnded(status, summary, seconds);
   if (status.ok()) request.stream->Push(std::move(tail));
   const bool cancelled = status.code() == absl::StatusCode::kCancelled;
   request.stream->Close(std::move(status));

@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proxflow/v1/sampling_service.pb.h"
+#include "server/metrics/sampling_metrics.h"
 #include "server/sampling/model_cache.h"
 #include "server/sampling/sample_output.h"
 #include "server/sampling/sample_plan.h"
@@ -55,6 +56,7 @@ struct SampleEngineOptions {
   // Progress events: each slice's last step, and other steps at most this
   // often per request (0: every step).
   absl::Duration progress_interval = absl::Milliseconds(50);
+  SamplingMetrics* metrics = nullptr;  // not owned; null records nothing
 };
 
 class SampleEngine {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/server/server_fixture.h"
+#include "tests/server/sampling_fixture.h"
 
 namespace proxflow::server::testing {
 namespace {
@@ -163,6 +163,60 @@ TEST_F(MetricsTest, BuildInfoAndHttpAnswers) {
   EXPECT_THAT(Http(port(), "POST /metrics HTTP/1.1"),
               HasSubstr("HTTP/1.1 405"));
   EXPECT_THAT(Http(port(), "garbage"), HasSubstr("HTTP/1.1 405"));
+}
+
+class SamplingMetricsTest : public SamplingTest {
+ protected:
+  void SetUp() override {
+    SamplingTest::SetUp();
+    options_.metrics_listen = "127.0.0.1:0";
+    StartServer();
+  }
+  int port() {
+    return server_->metrics_url().empty() ? 0 : PortOf(server_->metrics_url());
+  }
+  static int PortOf(const std::string& url) {
+    int port = 0;
+    const size_t colon = url.rfind(':');
+    EXPECT_TRUE(absl::SimpleAtoi(
+        url.substr(colon + 1, url.rfind('/') - colon - 1), &port));
+    return port;
+  }
+};
+
+TEST_F(SamplingMetricsTest, RequestsImagesFirstImageBatchesAndCacheMove) {
+  UploadModel("digits", "mnist");
+  auto before = Scrape(port());
+  EXPECT_EQ(before["proxflow_sampling_requests_total{result=\"ok\"}"], 0);
+  EXPECT_EQ(before["proxflow_sampling_model_cache_bytes"], 0);
+
+  ASSERT_TRUE(Sample(Request("digits/1", {1, 2, 3})).status.ok());
+  ASSERT_TRUE(Sample(Request("digits/1", {4})).status.ok());
+  pb::SampleRequest too_many = Request("digits/1", {});
+  too_many.set_num_samples(100000);  // refused by the plan, before the engine
+  EXPECT_FALSE(Sample(too_many).status.ok());
+
+  auto after = Scrape(port());
+  EXPECT_EQ(after["proxflow_sampling_requests_total{result=\"ok\"}"], 2);
+  EXPECT_EQ(after["proxflow_sampling_requests_total{result=\"error\"}"], 0);
+  EXPECT_EQ(after["proxflow_sampling_images_total"], 4);
+  EXPECT_EQ(after["proxflow_sampling_time_to_first_image_seconds_count"], 2);
+  EXPECT_EQ(after["proxflow_sampling_request_seconds_count"], 2);
+  EXPECT_EQ(after["proxflow_sampling_batch_rows_count"], 2);
+  EXPECT_EQ(after["proxflow_sampling_batch_rows_sum"], 4);
+  EXPECT_EQ(
+      after["proxflow_sampling_model_cache_lookups_total{result=\"miss\"}"], 1);
+  EXPECT_EQ(
+      after["proxflow_sampling_model_cache_lookups_total{result=\"hit\"}"], 1);
+  EXPECT_GT(after["proxflow_sampling_model_cache_bytes"], 0);
+  EXPECT_EQ(after["proxflow_sampling_pending_requests"], 0);
+  EXPECT_EQ(after["proxflow_sampling_active_requests"], 0);
+  // The refused request is an INVALID_ARGUMENT call, counted by the gRPC
+  // series.
+  EXPECT_EQ(after["proxflow_grpc_server_handled_total{code=\"INVALID_"
+                  "ARGUMENT\",method=\"Sample\","
+                  "service=\"proxflow.v1.SamplingService\"}"],
+            1);
 }
 
 TEST(MetricsEndpointTest, BadAddressesAreRejected) {
