@@ -80,6 +80,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->job_metrics_ = std::make_unique<JobMetrics>(*server->metrics_);
   server->sampling_metrics_ =
       std::make_unique<SamplingMetrics>(*server->metrics_);
+  server->storage_metrics_ =
+      std::make_unique<StorageMetrics>(*server->metrics_);
+  // Integrity failures found from here on (job recovery included) count.
+  StorageMetrics* storage = server->storage_metrics_.get();
+  server->registry_->SetIntegrityFailureHook(
+      [storage] { storage->OnIntegrityFailure(); });
+  server->process_metrics_ =
+      std::make_unique<ProcessMetrics>(*server->metrics_);
   JobManagerOptions jm;
   jm.metrics = server->job_metrics_.get();
   jm.max_concurrent_jobs = options.max_concurrent_jobs;
@@ -165,6 +173,35 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 void Server::RefreshGauges() {
   absl::StatusOr<JobManager::JobCounts> counts = jobs_->Counts();
   if (counts.ok()) job_metrics_->SetJobCounts(counts->by_state, counts->queued);
+  process_metrics_->Refresh();
+  int64_t registry_bytes = 0, registry_versions = 0, dataset_bytes = 0,
+          datasets = 0;
+  proxflow::v1::ListModelsRequest models_request;
+  models_request.set_page_size(1000);
+  while (true) {
+    absl::StatusOr<proxflow::v1::ListModelsResponse> page =
+        registry_->ListModels(models_request);
+    if (!page.ok()) break;
+    for (const auto& m : page->models()) {
+      registry_bytes += m.ready_bytes();
+      registry_versions += m.ready_versions();
+    }
+    if (page->next_page_token().empty()) break;
+    models_request.set_page_token(page->next_page_token());
+  }
+  std::string after;
+  while (true) {
+    absl::StatusOr<DatasetStore::Page> page = dataset_store_->List(after, 1000);
+    if (!page.ok()) break;
+    for (const auto& d : page->datasets) {
+      dataset_bytes += d.size_bytes();
+      ++datasets;
+    }
+    if (page->next_after.empty()) break;
+    after = page->next_after;
+  }
+  storage_metrics_->SetStored(registry_bytes, registry_versions, dataset_bytes,
+                              datasets);
   const SampleEngine::Counters sampling = sampler_->counters();
   sampling_metrics_->SetState(sampling.queued, sampling.active,
                               sampler_->LoadedModels().cache_bytes());

@@ -23,6 +23,7 @@
 #include "server/metrics/metrics_endpoint.h"
 #include "server/metrics/rpc_metrics.h"
 #include "server/metrics/sampling_metrics.h"
+#include "server/metrics/storage_metrics.h"
 #include "server/registry/registry.h"
 #include "server/sampling/sample_engine.h"
 #include "server/sampling/sample_plan.h"
@@ -96,6 +97,8 @@ class Server {
   std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<JobMetrics> job_metrics_;
   std::unique_ptr<SamplingMetrics> sampling_metrics_;
+  std::unique_ptr<StorageMetrics> storage_metrics_;
+  std::unique_ptr<ProcessMetrics> process_metrics_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<JobStore> job_store_;
   std::unique_ptr<DatasetStore> dataset_store_;

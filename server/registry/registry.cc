@@ -153,6 +153,7 @@ absl::Status Registry::IntegrityError(const pb::Checkpoint& c,
                                       absl::Status cause) {
   if (!absl::IsDataLoss(cause) && !absl::IsNotFound(cause)) return cause;
   const std::string reason = IntegrityFailure(c, cause);
+  if (on_integrity_failure_) on_integrity_failure_();
   MarkFailed(c, reason).IgnoreError();
   return absl::DataLossError(reason);
 }

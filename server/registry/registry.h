@@ -167,6 +167,12 @@ class Registry {
       const proxflow::v1::GcRequest& request, bool dry_run)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Called on every integrity failure (metrics). Set before serving; not
+  // thread-safe against calls in flight.
+  void SetIntegrityFailureHook(std::function<void()> hook) {
+    on_integrity_failure_ = std::move(hook);
+  }
+
  private:
   Registry(RegistryOptions options, RegistryStore* store, BlobStore* blobs,
            CheckpointInspector inspector);
@@ -207,6 +213,7 @@ class Registry {
   RegistryStore* const store_;
   BlobStore* const blobs_;
   const CheckpointInspector inspector_;
+  std::function<void()> on_integrity_failure_;
   absl::Mutex mu_;
 };
 

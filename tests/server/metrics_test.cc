@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "core/base/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/sampling_fixture.h"
@@ -217,6 +218,29 @@ TEST_F(SamplingMetricsTest, RequestsImagesFirstImageBatchesAndCacheMove) {
                   "ARGUMENT\",method=\"Sample\","
                   "service=\"proxflow.v1.SamplingService\"}"],
             1);
+}
+
+TEST_F(SamplingMetricsTest, StorageIntegrityAndProcessFigures) {
+  const pb::Checkpoint c = UploadModel("digits", "mnist");
+  auto before = Scrape(port());
+  EXPECT_EQ(before["proxflow_registry_ready_versions"], 1);
+  EXPECT_EQ(before["proxflow_registry_stored_bytes"], c.size_bytes());
+  EXPECT_EQ(before["proxflow_checkpoint_integrity_failures_total"], 0);
+  EXPECT_EQ(before["proxflow_datasets"], 0);
+  EXPECT_GT(before["proxflow_process_resident_memory_bytes"], 1 << 20);
+  EXPECT_GT(before["proxflow_process_open_fds"], 3);
+  EXPECT_GT(before["proxflow_process_threads"], 1);
+  EXPECT_GT(before["proxflow_process_start_time_seconds"], 1.7e9);
+
+  ASSERT_TRUE(
+      WriteFileAtomically(BlobPath(c.files(0).sha256()).string(), "bit rot")
+          .ok());
+  EXPECT_EQ(Download("digits/1").status.error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  auto after = Scrape(port());
+  EXPECT_EQ(after["proxflow_checkpoint_integrity_failures_total"], 1);
+  EXPECT_EQ(after["proxflow_registry_ready_versions"], 0);
+  EXPECT_EQ(after["proxflow_registry_stored_bytes"], 0);
 }
 
 TEST(MetricsEndpointTest, BadAddressesAreRejected) {
