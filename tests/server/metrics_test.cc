@@ -1,9 +1,5 @@
 // /metrics of an in-process server: gRPC calls counted by method and code and
 // timed, build info, the HTTP endpoint's answers.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -14,30 +10,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/sampling_fixture.h"
+#include "tests/testing/http_get.h"
 
 namespace proxflow::server::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-// The whole HTTP response to `request_line` on 127.0.0.1:port.
 std::string Http(int port, const std::string& request_line) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = request_line + "\r\nHost: test\r\n\r\n";
-    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    char buffer[4096];
-    ssize_t n;
-    while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
-      response.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return response;
+  return ::proxflow::testing::HttpRequest(port, request_line);
 }
 
 // Series (name with labels, as printed) → value.

@@ -50,6 +50,11 @@ class ServerProcess {
     char line[4096];
     while (std::fgets(line, sizeof(line), log_) != nullptr) {
       std::string s(line);
+      if (const auto m = s.find("metrics on http://"); m != std::string::npos) {
+        const size_t colon = s.find(':', m + 18);
+        absl::SimpleAtoi(s.substr(colon + 1, s.find('/', colon) - colon - 1),
+                         &metrics_port_);
+      }
       const auto at = s.find("serving on port ");
       if (at == std::string::npos) continue;
       int port = 0;
@@ -67,6 +72,9 @@ class ServerProcess {
     }
     return 0;
   }
+
+  // The port of /metrics (after Start()); 0 when it printed none.
+  int metrics_port() const { return metrics_port_; }
 
   // Reaps a process that ends by itself; returns its wait status.
   int Wait() {
@@ -90,6 +98,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   FILE* log_ = nullptr;
   std::thread drain_;
+  int metrics_port_ = 0;
 };
 
 }  // namespace proxflow::testing
