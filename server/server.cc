@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                                             return backend->Inspect(bytes);
                                           }));
   server->metrics_ = std::make_shared<prometheus::Registry>();
-  server->job_metrics_ = std::make_unique<JobMetrics>(*server->metrics_);
+  server->job_metrics_ =
+      std::make_unique<JobMetrics>(*server->metrics_, options.devices);
   server->sampling_metrics_ =
       std::make_unique<SamplingMetrics>(*server->metrics_);
   server->storage_metrics_ =

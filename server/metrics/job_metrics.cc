@@ -17,7 +17,8 @@ std::string Lower(pb::JobState state) {
 
 }  // namespace
 
-JobMetrics::JobMetrics(prometheus::Registry& r)
+JobMetrics::JobMetrics(prometheus::Registry& r,
+                       const std::vector<std::string>& devices)
     : submitted_(prometheus::BuildCounter()
                      .Name("proxflow_jobs_submitted_total")
                      .Help("Training jobs accepted by SubmitJob (retries with "
@@ -87,6 +88,8 @@ JobMetrics::JobMetrics(prometheus::Registry& r)
   for (const char* result : {"succeeded", "failed", "cancelled"})
     finished_.Add({{"result", result}});
   for (const char* result : {"ok", "error"}) saves_.Add({{"result", result}});
+  for (const std::string& device : devices)
+    samples_per_second_.Add({{"device", device}});
   for (int s = pb::JobState_MIN + 1; s <= pb::JobState_MAX; ++s)
     jobs_.Add({{"state", Lower(static_cast<pb::JobState>(s))}});
 }

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "proxflow/v1/job.pb.h"
 
@@ -21,7 +23,10 @@ namespace proxflow::server {
 
 class JobMetrics {
  public:
-  explicit JobMetrics(prometheus::Registry& registry);
+  // `devices`: the server's --device list (the label values of per-device
+  // series, present from the start).
+  JobMetrics(prometheus::Registry& registry,
+             const std::vector<std::string>& devices);
 
   void OnSubmitted();
   // A committed update of a job: `before` → `after` with `event`.
