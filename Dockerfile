@@ -10,16 +10,18 @@ FROM debian:bookworm AS runtime
 RUN apt-get update -qq && \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libtorch1.13 libopenblas0-openmp libgrpc++1.51 libprotobuf32 libpng16-16 zlib1g \
-      libabsl20220623 libsqlite3-0 libssl3 && \
+      libabsl20220623 libsqlite3-0 libssl3 libprometheus-cpp-core1.0 libyaml-cpp0.7 && \
     rm -rf /var/lib/apt/lists/* && \
-    useradd --system --create-home --home-dir /var/lib/proxflow proxflow
+    useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/proxflow proxflow
 COPY --from=build /src/build/tools/lab/proxflow-lab /usr/local/bin/proxflow-lab
 COPY --from=build /src/build/server/proxflow-server /usr/local/bin/proxflow-server
-USER proxflow
+COPY --from=build /src/build/client/proxflow /usr/local/bin/proxflow
+# Numeric, so Kubernetes can verify runAsNonRoot.
+USER 10001:10001
 WORKDIR /var/lib/proxflow
 VOLUME /var/lib/proxflow/data
-EXPOSE 50051
+EXPOSE 50051 9464
 # The server listens beyond loopback inside the container (the port is published by the
 # operator); it warns loudly while authentication is not configured.
 ENTRYPOINT ["/usr/local/bin/proxflow-server"]
-CMD ["--listen", "0.0.0.0:50051", "--data_dir", "/var/lib/proxflow/data"]
+CMD ["--listen", "0.0.0.0:50051", "--metrics_listen", "0.0.0.0:9464", "--data_dir", "/var/lib/proxflow/data"]

@@ -160,9 +160,9 @@ TEST_F(PrometheusTest, ScrapesTheServerAndAnswersQueries) {
   // second.
   std::string config = ReadAll(std::string(PROXFLOW_SOURCE_DIR) +
                                "/deploy/prometheus/prometheus.yml");
-  ASSERT_NE(config.find("localhost:9464"), std::string::npos);
+  ASSERT_NE(config.find("proxflow-server:9464"), std::string::npos);
   config = absl::StrReplaceAll(
-      config, {{"localhost:9464", absl::StrCat("127.0.0.1:", metrics_port)},
+      config, {{"proxflow-server:9464", absl::StrCat("127.0.0.1:", metrics_port)},
                {"scrape_interval: 15s", "scrape_interval: 1s"},
                {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
   std::ofstream(dir_ + "/prometheus.yml") << config;
