@@ -23,5 +23,8 @@ VOLUME /var/lib/proxflow/data
 EXPOSE 50051 9464
 # The server listens beyond loopback inside the container (the port is published by the
 # operator); it warns loudly while authentication is not configured.
+# Ready = storage open and recovery done (grpc.health.v1 through the CLI).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/proxflow", "--server", "127.0.0.1:50051", "--timeout", "4", "health"]
 ENTRYPOINT ["/usr/local/bin/proxflow-server"]
 CMD ["--listen", "0.0.0.0:50051", "--metrics_listen", "0.0.0.0:9464", "--data_dir", "/var/lib/proxflow/data"]

@@ -36,7 +36,7 @@ std::vector<Flag> GlobalFlags() {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto part : {TrainingCommands(), DatasetCommands(), RegistryCommands(),
-                    SampleCommands()})
+                    SampleCommands(), HealthCommands()})
     for (Command& c : part) all.push_back(std::move(c));
   return all;
 }

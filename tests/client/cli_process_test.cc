@@ -313,6 +313,15 @@ TEST_F(CliProcessTest, WatchExitCodeReflectsACancelledJob) {
   EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(CliProcessTest, HealthSaysServing) {
+  Result health = Cli({"health", "--wait", "30"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, "SERVING\n");
+  Result unknown = Cli({"health", "--service", "no.such.Service"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+}
+
 TEST_F(CliProcessTest, HelpAndUsageErrors) {
   Result help = Cli({"--help"});
   EXPECT_EQ(help.exit_code, 0);
