@@ -7,11 +7,9 @@ RUN scripts/install-deps && scripts/setup && \
     ctest --test-dir build --output-on-failure -L unit
 
 FROM debian:bookworm AS runtime
-RUN apt-get update -qq && \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libtorch1.13 libopenblas0-openmp libgrpc++1.51 libprotobuf32 libpng16-16 zlib1g \
-      libabsl20220623 libsqlite3-0 libssl3 libprometheus-cpp-core1.0 libyaml-cpp0.7 && \
-    rm -rf /var/lib/apt/lists/* && \
+# The same package list CI checks against the binaries (ctest deploy.runtime_packages_cover_binaries).
+COPY scripts/runtime-deps /usr/local/lib/proxflow/runtime-deps
+RUN /usr/local/lib/proxflow/runtime-deps install && rm -rf /var/lib/apt/lists/* && \
     useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/proxflow proxflow
 COPY --from=build /src/build/tools/lab/proxflow-lab /usr/local/bin/proxflow-lab
 COPY --from=build /src/build/server/proxflow-server /usr/local/bin/proxflow-server
