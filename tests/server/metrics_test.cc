@@ -51,6 +51,16 @@ constexpr char kSubmitCount[] =
     "\"proxflow.v1."
     "TrainingService\"}";
 
+// The port of "http://127.0.0.1:PORT/metrics".
+int PortOf(const std::string& url) {
+  int port = 0;
+  const size_t colon = url.rfind(':');
+  EXPECT_TRUE(absl::SimpleAtoi(
+      url.substr(colon + 1, url.rfind('/') - colon - 1), &port))
+      << url;
+  return port;
+}
+
 class MetricsTest : public ServerFixture {
  protected:
   void SetUp() override {
@@ -58,15 +68,7 @@ class MetricsTest : public ServerFixture {
     options_.metrics_listen = "127.0.0.1:0";
     StartServer();
   }
-  int port() {
-    const std::string url = server_->metrics_url();
-    int port = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(
-        url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1),
-        &port))
-        << url;
-    return port;
-  }
+  int port() { return PortOf(server_->metrics_url()); }
 };
 
 TEST_F(MetricsTest, CallsAreCountedByMethodAndCodeAndTimed) {
@@ -154,16 +156,7 @@ class SamplingMetricsTest : public SamplingTest {
     options_.metrics_listen = "127.0.0.1:0";
     StartServer();
   }
-  int port() {
-    return server_->metrics_url().empty() ? 0 : PortOf(server_->metrics_url());
-  }
-  static int PortOf(const std::string& url) {
-    int port = 0;
-    const size_t colon = url.rfind(':');
-    EXPECT_TRUE(absl::SimpleAtoi(
-        url.substr(colon + 1, url.rfind('/') - colon - 1), &port));
-    return port;
-  }
+  int port() { return PortOf(server_->metrics_url()); }
 };
 
 TEST_F(SamplingMetricsTest, RequestsImagesFirstImageBatchesAndCacheMove) {
