@@ -75,13 +75,17 @@ void Connection::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
 }
 
-void Connection::Backoff(int retry, const absl::Status& last) const {
+bool Connection::RetryAfter(const absl::Status& status, int& failures) const {
+  ++failures;
+  if (!IsRetryable(status) || failures >= options_.retry.max_attempts)
+    return false;
   absl::Duration delay;
   {
     absl::MutexLock lock(&mu_);
-    delay = RetryBackoff(options_.retry, retry, last, jitter_);
+    delay = RetryBackoff(options_.retry, failures, status, jitter_);
   }
   options_.sleep(delay);
+  return true;
 }
 
 }  // namespace proxflow::client

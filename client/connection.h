@@ -65,8 +65,11 @@ class Connection {
   void PrepareUnary(grpc::ClientContext* context) const;
   void PrepareStream(grpc::ClientContext* context) const;
 
-  // Waits before retry number `retry` (1-based) after `last` failed.
-  void Backoff(int retry, const absl::Status& last) const;
+  // The one retry rule of every call: counts one more consecutive failure in
+  // `failures` (callers reset it to 0 when a stream made progress) and, when
+  // `status` IsRetryable and fewer than retry.max_attempts attempts failed in a
+  // row, waits the backoff and returns true; false means give up with `status`.
+  bool RetryAfter(const absl::Status& status, int& failures) const;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

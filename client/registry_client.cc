@@ -226,12 +226,8 @@ absl::StatusOr<DownloadResult> RegistryClient::Download(
     const absl::Status status = rpc::FromGrpcStatus(reader->Finish());
     if (status.ok()) break;
     if (progressed) failures = 0;
-    if (!IsRetryable(status) ||
-        ++failures >= connection_.options().retry.max_attempts) {
-      return status;
-    }
+    if (!connection_.RetryAfter(status, failures)) return status;
     ++result.reconnects;
-    connection_.Backoff(failures, status);
   }
   PROXFLOW_RETURN_IF_ERROR(out.Sync());
   PROXFLOW_ASSIGN_OR_RETURN(const std::string sha, Sha256File(part));

@@ -106,15 +106,15 @@ SamplingClient::SamplingClient(const Connection& connection)
 
 absl::StatusOr<pb::SampleSummary> SamplingClient::Sample(
     const pb::SampleRequest& request, const SampleHandlers& handlers) const {
-  for (int attempt = 1;; ++attempt) {
+  int failures = 0;
+  while (true) {
     bool started = false;
     absl::StatusOr<pb::SampleSummary> summary =
         SampleOnce(connection_, *stub_, request, handlers, started);
-    if (summary.ok() || started || !IsRetryable(summary.status()) ||
-        attempt >= connection_.options().retry.max_attempts) {
+    if (summary.ok() || started ||
+        !connection_.RetryAfter(summary.status(), failures)) {
       return summary;
     }
-    connection_.Backoff(attempt, summary.status());
   }
 }
 

@@ -89,13 +89,8 @@ absl::StatusOr<pb::Job> TrainingClient::Watch(
     const absl::Status status = rpc::FromGrpcStatus(reader->Finish());
     if (status.ok()) return Get(job_id);
     if (delivered) failures = 0;
-    ++failures;
-    if (!IsRetryable(status) ||
-        failures >= connection_.options().retry.max_attempts) {
-      return status;
-    }
+    if (!connection_.RetryAfter(status, failures)) return status;
     if (on_reconnect) on_reconnect(status);
-    connection_.Backoff(failures, status);
   }
 }
 

@@ -23,17 +23,17 @@ template <typename Response, typename Invoke>
 absl::StatusOr<Response> CallUnary(const Connection& connection,
                                    Invoke&& invoke,
                                    Idempotent idempotent = Idempotent::kYes) {
-  for (int attempt = 1;; ++attempt) {
+  int failures = 0;
+  while (true) {
     grpc::ClientContext context;
     connection.PrepareUnary(&context);
     Response response;
     absl::Status status = rpc::FromGrpcStatus(invoke(&context, &response));
     if (status.ok()) return response;
-    if (idempotent == Idempotent::kNo || !IsRetryable(status) ||
-        attempt >= connection.options().retry.max_attempts) {
+    if (idempotent == Idempotent::kNo ||
+        !connection.RetryAfter(status, failures)) {
       return status;
     }
-    connection.Backoff(attempt, status);
   }
 }
 

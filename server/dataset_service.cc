@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
-#include "server/pagination.h"
 #include "proto/rpc/status_conversion.h"
+#include "server/pagination.h"
 #include "server/unary_call.h"
 #include "server/upload_reactor.h"
 

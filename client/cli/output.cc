@@ -12,9 +12,13 @@
 
 namespace proxflow::cli {
 
-void PrintJson(std::ostream& out, const google::protobuf::Message& message) {
+namespace {
+
+// Proto field names and every field, as scripts expect them.
+void WriteJson(std::ostream& out, const google::protobuf::Message& message,
+               bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = pretty;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string json;
@@ -22,6 +26,18 @@ void PrintJson(std::ostream& out, const google::protobuf::Message& message) {
   google::protobuf::util::MessageToJsonString(message, &json, options).ok();
   out << json;
   if (json.empty() || json.back() != '\n') out << "\n";
+}
+
+}  // namespace
+
+void PrintJson(std::ostream& out, const google::protobuf::Message& message) {
+  WriteJson(out, message, /*pretty=*/true);
+}
+
+void PrintJsonLine(std::ostream& out,
+                   const google::protobuf::Message& message) {
+  WriteJson(out, message, /*pretty=*/false);
+  out.flush();
 }
 
 Table::Table(std::vector<std::string> headers) {

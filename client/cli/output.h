@@ -16,6 +16,8 @@ namespace proxflow::cli {
 
 // One JSON document (pretty-printed, newline-terminated).
 void PrintJson(std::ostream& out, const google::protobuf::Message& message);
+// One JSON document on one line (JSON Lines, for streams of events).
+void PrintJsonLine(std::ostream& out, const google::protobuf::Message& message);
 
 // Prints `items` as one JSON document of the List response type that holds
 // them (`field(response)` returns its repeated field), e.g.

@@ -260,9 +260,11 @@ int Sample(Context& ctx) {
   }
   SampleWriter writer(dir, ctx.args.Get("grid"));
   client::SampleHandlers handlers;
+  bool announced = false;  // one line for all the requests of a large -n
   handlers.on_accepted = [&](const pb::SampleAccepted& a) {
     writer.Accept(a);
-    if (ctx.format == OutputFormat::kText) {
+    if (ctx.format == OutputFormat::kText && !announced) {
+      announced = true;
       ctx.out << "sampling " << a.model() << "/" << a.version() << ": "
               << request->num_samples() << " samples, "
               << ShortEnum(pb::Solver_Name(a.solver()), "SOLVER_") << " "
@@ -312,9 +314,6 @@ int Sample(Context& ctx) {
     total.set_batches(total.batches() + summary->batches());
     total.set_items(total.items() + summary->items());
     total.set_bytes(total.bytes() + summary->bytes());
-    handlers.on_accepted = [&](const pb::SampleAccepted& a) {
-      writer.Accept(a);
-    };
   }
   const pb::SampleSummary* summary = &total;
   absl::StatusOr<std::string> written = writer.Finish();

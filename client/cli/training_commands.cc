@@ -1,5 +1,4 @@
 // train, jobs list|get|watch|cancel.
-#include <google/protobuf/util/json_util.h>
 
 #include <string>
 #include <vector>
@@ -52,12 +51,7 @@ int Follow(Context& ctx, const std::string& job_id, int64_t after_sequence,
       [&](const pb::JobEvent& event) {
         if (json) {
           if (event.has_heartbeat()) return absl::OkStatus();
-          std::string line;
-          google::protobuf::util::JsonPrintOptions o;
-          o.preserve_proto_field_names = true;
-          google::protobuf::util::MessageToJsonString(event, &line, o).ok();
-          ctx.out << line << "\n";
-          ctx.out.flush();
+          PrintJsonLine(ctx.out, event);
         } else {
           view.OnEvent(event);
         }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/metrics/families.h"
 
 namespace proxflow::server {
 namespace {
@@ -19,42 +20,29 @@ std::string Lower(pb::JobState state) {
 
 JobMetrics::JobMetrics(prometheus::Registry& r,
                        const std::vector<std::string>& devices)
-    : submitted_(prometheus::BuildCounter()
-                     .Name("proxflow_jobs_submitted_total")
-                     .Help("Training jobs accepted by SubmitJob (retries with "
-                           "a known request_id excluded)")
-                     .Register(r)
-                     .Add({})),
+    : submitted_(NewCounter(r, "proxflow_jobs_submitted_total",
+                            "Training jobs accepted by SubmitJob (retries with "
+                            "a known request_id excluded)")),
       finished_(
           prometheus::BuildCounter()
               .Name("proxflow_jobs_finished_total")
               .Help("Training jobs that reached a terminal state, by result")
               .Register(r)),
-      restarted_(prometheus::BuildCounter()
-                     .Name("proxflow_jobs_restarted_total")
-                     .Help("Jobs turned RESTARTING after the server stopped "
-                           "while they ran")
-                     .Register(r)
-                     .Add({})),
-      queue_wait_(prometheus::BuildHistogram()
-                      .Name("proxflow_job_queue_wait_seconds")
-                      .Help("Time from submission to the first start of a job")
-                      .Register(r)
-                      .Add({}, Buckets{0.01, 0.1, 1, 5, 15, 60, 300, 900, 3600,
-                                       4 * 3600})),
-      iterations_(prometheus::BuildCounter()
-                      .Name("proxflow_training_iterations_total")
-                      .Help("Generator iterations completed by all jobs")
-                      .Register(r)
-                      .Add({})),
-      iteration_seconds_(
-          prometheus::BuildHistogram()
-              .Name("proxflow_training_iteration_seconds")
-              .Help("Mean time of one generator iteration over each progress "
-                    "report window")
-              .Register(r)
-              .Add({}, Buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                               0.25, 0.5, 1, 2.5, 5, 10})),
+      restarted_(NewCounter(r, "proxflow_jobs_restarted_total",
+                            "Jobs turned RESTARTING after the server stopped "
+                            "while they ran")),
+      queue_wait_(NewHistogram(
+          r, "proxflow_job_queue_wait_seconds",
+          "Time from submission to the first start of a job",
+          Buckets{0.01, 0.1, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600})),
+      iterations_(NewCounter(r, "proxflow_training_iterations_total",
+                             "Generator iterations completed by all jobs")),
+      iteration_seconds_(NewHistogram(
+          r, "proxflow_training_iteration_seconds",
+          "Mean time of one generator iteration over each progress "
+          "report window",
+          Buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                  2.5, 5, 10})),
       samples_per_second_(prometheus::BuildGauge()
                               .Name("proxflow_training_samples_per_second")
                               .Help("Training samples per second of the latest "
@@ -65,26 +53,18 @@ JobMetrics::JobMetrics(prometheus::Registry& r,
                  .Help("Checkpoint saves by training, by result")
                  .Register(r)),
       save_seconds_(
-          prometheus::BuildHistogram()
-              .Name("proxflow_checkpoint_save_seconds")
-              .Help("Time to serialise and durably store a checkpoint")
-              .Register(r)
-              .Add({}, Buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+          NewHistogram(r, "proxflow_checkpoint_save_seconds",
+                       "Time to serialise and durably store a checkpoint",
+                       Buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
                                5, 10, 30})),
-      saved_bytes_(prometheus::BuildCounter()
-                       .Name("proxflow_checkpoint_saved_bytes_total")
-                       .Help("Bytes of checkpoints saved by training")
-                       .Register(r)
-                       .Add({})),
+      saved_bytes_(NewCounter(r, "proxflow_checkpoint_saved_bytes_total",
+                              "Bytes of checkpoints saved by training")),
       jobs_(prometheus::BuildGauge()
                 .Name("proxflow_jobs")
                 .Help("Jobs in the store, by state")
                 .Register(r)),
-      queue_length_(prometheus::BuildGauge()
-                        .Name("proxflow_job_queue_length")
-                        .Help("Jobs waiting for a worker")
-                        .Register(r)
-                        .Add({})) {
+      queue_length_(NewGauge(r, "proxflow_job_queue_length",
+                             "Jobs waiting for a worker")) {
   for (const char* result : {"succeeded", "failed", "cancelled"})
     finished_.Add({{"result", result}});
   for (const char* result : {"ok", "error"}) saves_.Add({{"result", result}});

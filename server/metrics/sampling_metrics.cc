@@ -1,5 +1,7 @@
 #include "server/metrics/sampling_metrics.h"
 
+#include "server/metrics/families.h"
+
 namespace proxflow::server {
 namespace {
 
@@ -12,12 +14,6 @@ const Buckets& LatencyBuckets() {
   return *b;
 }
 
-prometheus::Histogram& Latency(prometheus::Registry& r, const char* name,
-                               const char* help) {
-  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add(
-      {}, LatencyBuckets());
-}
-
 }  // namespace
 
 SamplingMetrics::SamplingMetrics(prometheus::Registry& r)
@@ -27,51 +23,42 @@ SamplingMetrics::SamplingMetrics(prometheus::Registry& r)
               .Help(
                   "Sample requests by result (ok, cancelled, rejected, error)")
               .Register(r)),
-      samples_(prometheus::BuildCounter()
-                   .Name("proxflow_sampling_images_total")
-                   .Help("Final samples (images or points) streamed")
-                   .Register(r)
-                   .Add({})),
+      samples_(NewCounter(r, "proxflow_sampling_images_total",
+                          "Final samples (images or points) streamed")),
       first_image_(
-          Latency(r, "proxflow_sampling_time_to_first_image_seconds",
-                  "From acceptance to the request's first final sample")),
-      request_seconds_(Latency(r, "proxflow_sampling_request_seconds",
-                               "From acceptance to the end of the request")),
-      queue_seconds_(Latency(r, "proxflow_sampling_queue_seconds",
-                             "From acceptance to the request's first batch")),
+          NewHistogram(r, "proxflow_sampling_time_to_first_image_seconds",
+                       "From acceptance to the request's first final sample",
+                       LatencyBuckets())),
+      request_seconds_(NewHistogram(r, "proxflow_sampling_request_seconds",
+                                    "From acceptance to the end of the request",
+                                    LatencyBuckets())),
+      queue_seconds_(NewHistogram(
+          r, "proxflow_sampling_queue_seconds",
+          "From acceptance to the request's first batch", LatencyBuckets())),
       compute_seconds_(
-          Latency(r, "proxflow_sampling_compute_seconds",
-                  "Integration time of the batches a request took part in")),
+          NewHistogram(r, "proxflow_sampling_compute_seconds",
+                       "Integration time of the batches a request took part in",
+                       LatencyBuckets())),
       encode_seconds_(
-          Latency(r, "proxflow_sampling_encode_seconds",
-                  "PNG/raw encoding and hashing time of a request's items")),
+          NewHistogram(r, "proxflow_sampling_encode_seconds",
+                       "PNG/raw encoding and hashing time of a request's items",
+                       LatencyBuckets())),
       batch_rows_(
-          prometheus::BuildHistogram()
-              .Name("proxflow_sampling_batch_rows")
-              .Help("Rows (samples) integrated together in one batch")
-              .Register(r)
-              .Add({}, Buckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
+          NewHistogram(r, "proxflow_sampling_batch_rows",
+                       "Rows (samples) integrated together in one batch",
+                       Buckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
       cache_lookups_(
           prometheus::BuildCounter()
               .Name("proxflow_sampling_model_cache_lookups_total")
               .Help("Model cache lookups per batch, by result (hit, miss)")
               .Register(r)),
-      queued_(prometheus::BuildGauge()
-                  .Name("proxflow_sampling_pending_requests")
-                  .Help("Requests with rows not yet started")
-                  .Register(r)
-                  .Add({})),
-      active_(prometheus::BuildGauge()
-                  .Name("proxflow_sampling_active_requests")
-                  .Help("Requests accepted and not yet ended")
-                  .Register(r)
-                  .Add({})),
+      queued_(NewGauge(r, "proxflow_sampling_pending_requests",
+                       "Requests with rows not yet started")),
+      active_(NewGauge(r, "proxflow_sampling_active_requests",
+                       "Requests accepted and not yet ended")),
       cache_bytes_(
-          prometheus::BuildGauge()
-              .Name("proxflow_sampling_model_cache_bytes")
-              .Help("Parameter bytes of the models loaded for sampling")
-              .Register(r)
-              .Add({})) {
+          NewGauge(r, "proxflow_sampling_model_cache_bytes",
+                   "Parameter bytes of the models loaded for sampling")) {
   for (const char* result : {"ok", "cancelled", "rejected", "error"})
     requests_.Add({{"result", result}});
   for (const char* result : {"hit", "miss"})

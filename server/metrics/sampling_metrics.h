@@ -23,8 +23,8 @@ class SamplingMetrics {
 
   // Submit refused the request (queue full, draining).
   void OnRejected();
-  // An admitted request ended with `status` after `seconds`; `summary` holds
-  // its queue/compute/encode seconds when it succeeded.
+  // An admitted request ended with `status` after `seconds`; `summary` (read
+  // only when `status` is OK) holds its queue/compute/encode seconds.
   void OnEnded(const absl::Status& status,
                const proxflow::v1::SampleSummary& summary, double seconds);
   // The request's first final sample was pushed, `seconds` after acceptance.

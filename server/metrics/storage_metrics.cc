@@ -8,13 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "server/metrics/families.h"
+
 namespace proxflow::server {
 namespace {
-
-prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name,
-                         const char* help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
 
 // Fields of /proc/self/stat after the command name (field 3 is index 0).
 std::vector<std::string> StatFields() {
@@ -48,21 +45,18 @@ double BootTimeSeconds() {
 
 StorageMetrics::StorageMetrics(prometheus::Registry& r)
     : integrity_failures_(
-          prometheus::BuildCounter()
-              .Name("proxflow_checkpoint_integrity_failures_total")
-              .Help("Stored checkpoints found corrupt or missing (sha256 "
-                    "mismatch); "
-                    "each turns its version FAILED")
-              .Register(r)
-              .Add({})),
+          NewCounter(r, "proxflow_checkpoint_integrity_failures_total",
+                     "Stored checkpoints found corrupt or missing (sha256 "
+                     "mismatch); "
+                     "each turns its version FAILED")),
       registry_bytes_(
-          Gauge(r, "proxflow_registry_stored_bytes",
-                "Bytes of READY checkpoint versions in the registry")),
-      registry_versions_(Gauge(r, "proxflow_registry_ready_versions",
-                               "READY checkpoint versions in the registry")),
-      dataset_bytes_(Gauge(r, "proxflow_dataset_stored_bytes",
-                           "Bytes of uploaded datasets")),
-      datasets_(Gauge(r, "proxflow_datasets", "Uploaded datasets")) {}
+          NewGauge(r, "proxflow_registry_stored_bytes",
+                   "Bytes of READY checkpoint versions in the registry")),
+      registry_versions_(NewGauge(r, "proxflow_registry_ready_versions",
+                                  "READY checkpoint versions in the registry")),
+      dataset_bytes_(NewGauge(r, "proxflow_dataset_stored_bytes",
+                              "Bytes of uploaded datasets")),
+      datasets_(NewGauge(r, "proxflow_datasets", "Uploaded datasets")) {}
 
 void StorageMetrics::OnIntegrityFailure() { integrity_failures_.Increment(); }
 
@@ -76,16 +70,17 @@ void StorageMetrics::SetStored(int64_t registry_ready_bytes,
 }
 
 ProcessMetrics::ProcessMetrics(prometheus::Registry& r)
-    : resident_bytes_(Gauge(r, "proxflow_process_resident_memory_bytes",
-                            "Resident memory of the server process")),
+    : resident_bytes_(NewGauge(r, "proxflow_process_resident_memory_bytes",
+                               "Resident memory of the server process")),
       cpu_seconds_(
-          Gauge(r, "proxflow_process_cpu_seconds",
-                "User and system CPU time of the server process so far")),
-      open_fds_(Gauge(r, "proxflow_process_open_fds", "Open file descriptors")),
-      threads_(Gauge(r, "proxflow_process_threads",
-                     "Threads of the server process")),
-      start_time_(Gauge(r, "proxflow_process_start_time_seconds",
-                        "Start time of the process since the Unix epoch")) {}
+          NewGauge(r, "proxflow_process_cpu_seconds",
+                   "User and system CPU time of the server process so far")),
+      open_fds_(
+          NewGauge(r, "proxflow_process_open_fds", "Open file descriptors")),
+      threads_(NewGauge(r, "proxflow_process_threads",
+                        "Threads of the server process")),
+      start_time_(NewGauge(r, "proxflow_process_start_time_seconds",
+                           "Start time of the process since the Unix epoch")) {}
 
 void ProcessMetrics::Refresh() {
   const std::vector<std::string> f = StatFields();

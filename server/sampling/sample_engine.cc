@@ -291,7 +291,6 @@ void SampleEngine::MaybeComplete(const std::shared_ptr<Request>& request) {
 void SampleEngine::End(Request& request, absl::Status status) {
   std::vector<pb::SampleEvent> tail;
   double seconds = 0;
-  pb::SampleSummary summary;
   {
     absl::MutexLock lock(&request.mu);
     if (request.ended) return;
@@ -310,10 +309,14 @@ void SampleEngine::End(Request& request, absl::Status status) {
     }
     if (status.ok()) *tail.emplace_back().mutable_summary() = request.summary;
     seconds = absl::ToDoubleSeconds(absl::Now() - request.accepted_at);
-    summary = request.summary;
   }
-  if (options_.metrics != nullptr)
-    options_.metrics->OnEnded(status, summary, seconds);
+  if (options_.metrics != nullptr) {
+    options_.metrics->OnEnded(status,
+                              status.ok()
+                                  ? tail.back().summary()
+                                  : pb::SampleSummary::default_instance(),
+                              seconds);
+  }
   if (status.ok()) request.stream->Push(std::move(tail));
   const bool cancelled = status.code() == absl::StatusCode::kCancelled;
   request.stream->Close(std::move(status));

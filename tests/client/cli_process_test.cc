@@ -22,12 +22,14 @@
 #include "proxflow/v1/registry.pb.h"
 #include "proxflow/v1/sampling_service.pb.h"
 #include "proxflow/v1/training_service.pb.h"
+#include "tests/testing/read_file.h"
 #include "tests/testing/server_process.h"
 
 namespace proxflow::cli {
 namespace {
 
 namespace pb = proxflow::v1;
+using ::proxflow::testing::ReadOrEmpty;
 using ::proxflow::testing::ServerProcess;
 using ::testing::HasSubstr;
 
@@ -36,13 +38,6 @@ struct Result {
   std::string out;
   std::string err;
 };
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -103,8 +98,8 @@ class CliProcessTest : public ::testing::Test {
     Result r;
     r.exit_code =
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
+    r.out = ReadOrEmpty(out);
+    r.err = ReadOrEmpty(err);
     return r;
   }
 
@@ -243,20 +238,20 @@ TEST_F(CliProcessTest, SampleWritesDecodableImagesAndAGrid) {
                        "--grid", grid, "--seed", "5"});
   ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
   for (int i = 0; i < 6; ++i) {
-    auto image =
-        image::DecodePng(ReadAll(absl::StrCat(out, "/sample_000", i, ".png")));
+    auto image = image::DecodePng(
+        ReadOrEmpty(absl::StrCat(out, "/sample_000", i, ".png")));
     ASSERT_TRUE(image.ok()) << image.status();
     EXPECT_EQ(image->width, 28);
     EXPECT_EQ(image->height, 28);
     EXPECT_EQ(image->channels, 1);
   }
   // 3 columns × 2 rows of 56-pixel tiles with 2-pixel gaps.
-  auto tiled = image::DecodePng(ReadAll(grid));
+  auto tiled = image::DecodePng(ReadOrEmpty(grid));
   ASSERT_TRUE(tiled.ok()) << tiled.status();
   EXPECT_EQ(tiled->width, 3 * 56 + 4 * 2);
   EXPECT_EQ(tiled->height, 2 * 56 + 3 * 2);
-  const std::vector<std::string> lines =
-      absl::StrSplit(ReadAll(out + "/samples.csv"), '\n', absl::SkipEmpty());
+  const std::vector<std::string> lines = absl::StrSplit(
+      ReadOrEmpty(out + "/samples.csv"), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], "index,seed,file,sha256");
   EXPECT_THAT(lines[1], ::testing::StartsWith("0,5,sample_0000.png,"));
@@ -266,8 +261,8 @@ TEST_F(CliProcessTest, SampleWritesDecodableImagesAndAGrid) {
   Result again = Cli(
       {"sample", "bars/1", "-n", "1", "--out", dir_ + "/again", "--seed", "7"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(ReadAll(dir_ + "/again/sample_0000.png"),
-            ReadAll(out + "/sample_0002.png"));
+  EXPECT_EQ(ReadOrEmpty(dir_ + "/again/sample_0000.png"),
+            ReadOrEmpty(out + "/sample_0002.png"));
 
   Result json = Cli({"sample", "bars@latest", "-n", "2", "--out", dir_ + "/j",
                      "--output", "json"});
@@ -286,11 +281,11 @@ TEST_F(CliProcessTest, PointModelsGiveACsvAndAScatterPlot) {
            out, "--seed", "1", "--solver", "heun", "--steps", "10"});
   ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
   const std::vector<std::string> lines =
-      absl::StrSplit(ReadAll(out + "/points.csv"), '\n', absl::SkipEmpty());
+      absl::StrSplit(ReadOrEmpty(out + "/points.csv"), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 301u);  // header + 300 rows across 3 requests
   EXPECT_EQ(lines[0], "index,seed,x0,x1");
   EXPECT_THAT(lines[300], ::testing::StartsWith("299,300,"));
-  auto plot = image::DecodePng(ReadAll(out + "/scatter.png"));
+  auto plot = image::DecodePng(ReadOrEmpty(out + "/scatter.png"));
   ASSERT_TRUE(plot.ok()) << plot.status();
   EXPECT_EQ(plot->width, 512);
   EXPECT_EQ(plot->channels, 3);

@@ -24,19 +24,13 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/read_file.h"
 #include "tests/testing/server_process.h"
 
 namespace proxflow::testing {
 namespace {
 
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -158,13 +152,14 @@ TEST_F(PrometheusTest, ScrapesTheServerAndAnswersQueries) {
 
   // The project's configuration, pointed at this server and scraping every
   // second.
-  std::string config = ReadAll(std::string(PROXFLOW_SOURCE_DIR) +
-                               "/deploy/prometheus/prometheus.yml");
+  std::string config = ReadOrEmpty(std::string(PROXFLOW_SOURCE_DIR) +
+                                   "/deploy/prometheus/prometheus.yml");
   ASSERT_NE(config.find("proxflow-server:9464"), std::string::npos);
   config = absl::StrReplaceAll(
-      config, {{"proxflow-server:9464", absl::StrCat("127.0.0.1:", metrics_port)},
-               {"scrape_interval: 15s", "scrape_interval: 1s"},
-               {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
+      config,
+      {{"proxflow-server:9464", absl::StrCat("127.0.0.1:", metrics_port)},
+       {"scrape_interval: 15s", "scrape_interval: 1s"},
+       {"evaluation_interval: 15s", "evaluation_interval: 1s"}});
   std::ofstream(dir_ + "/prometheus.yml") << config;
   std::filesystem::copy_file(
       std::string(PROXFLOW_SOURCE_DIR) + "/deploy/prometheus/alerts.yml",
@@ -187,7 +182,7 @@ TEST_F(PrometheusTest, ScrapesTheServerAndAnswersQueries) {
   // Scrapes must have begun before the traffic, so that increases show.
   EXPECT_EQ(AwaitQuery("up{job=\"proxflow\"}", [](double v) { return v == 1; }),
             1)
-      << ReadAll(dir_ + "/prometheus.log");
+      << ReadOrEmpty(dir_ + "/prometheus.log");
   // Traffic: a short training job followed to its end, then a sample call.
   const std::string cli = PROXFLOW_CLI_BIN_PATH;
   const std::string server = absl::StrCat("--server=127.0.0.1:", grpc_port);
@@ -196,12 +191,12 @@ TEST_F(PrometheusTest, ScrapesTheServerAndAnswersQueries) {
                       "eval_batch_size=256", "--follow"},
                      dir_ + "/cli.log"),
             0)
-      << ReadAll(dir_ + "/cli.log");
+      << ReadOrEmpty(dir_ + "/cli.log");
   ASSERT_EQ(RunToEnd({cli, server, "sample", "toy@latest", "-n", "32", "--out",
                       dir_ + "/samples"},
                      dir_ + "/cli.log"),
             0)
-      << ReadAll(dir_ + "/cli.log");
+      << ReadOrEmpty(dir_ + "/cli.log");
 
   EXPECT_EQ(AwaitQuery("proxflow_jobs_finished_total{result=\"succeeded\"}",
                        [](double v) { return v == 1; }),

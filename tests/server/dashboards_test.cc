@@ -15,18 +15,13 @@
 #include "gtest/gtest.h"
 #include "tests/server/server_fixture.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/read_file.h"
 
 namespace proxflow::server::testing {
 namespace {
 
 namespace gpb = google::protobuf;
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::proxflow::testing::ReadOrEmpty;
 
 // Every proxflow_* name in `text`.
 std::set<std::string> Names(const std::string& text) {
@@ -88,8 +83,9 @@ TEST_F(DashboardsTest, DashboardsParseAndUseOnlyExportedMetrics) {
     if (entry.path().extension() != ".json") continue;
     ++dashboards;
     gpb::Struct dashboard;
-    ASSERT_TRUE(
-        gpb::util::JsonStringToMessage(ReadAll(entry.path()), &dashboard).ok())
+    ASSERT_TRUE(gpb::util::JsonStringToMessage(
+                    ReadOrEmpty(entry.path().string()), &dashboard)
+                    .ok())
         << entry.path() << " does not parse";
     EXPECT_TRUE(dashboard.fields().contains("title")) << entry.path();
     EXPECT_TRUE(dashboard.fields().contains("panels")) << entry.path();
@@ -108,8 +104,10 @@ TEST_F(DashboardsTest, DashboardsParseAndUseOnlyExportedMetrics) {
 }
 
 TEST_F(DashboardsTest, AlertRulesUseOnlyExportedMetrics) {
-  const std::string rules = ReadAll(std::filesystem::path(PROXFLOW_SOURCE_DIR) /
-                                    "deploy/prometheus/alerts.yml");
+  const std::string rules =
+      ReadOrEmpty((std::filesystem::path(PROXFLOW_SOURCE_DIR) /
+                   "deploy/prometheus/alerts.yml")
+                      .string());
   const std::set<std::string> used = Names(rules);
   EXPECT_GE(used.size(), 4u);
   for (const std::string& name : used)

@@ -17,13 +17,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Http(int port, const std::string& request_line) {
-  return ::proxflow::testing::HttpRequest(port, request_line);
-}
+using ::proxflow::testing::HttpRequest;
 
 // Series (name with labels, as printed) → value.
 std::map<std::string, double> Scrape(int port) {
-  const std::string response = Http(port, "GET /metrics HTTP/1.1");
+  const std::string response = HttpRequest(port, "GET /metrics HTTP/1.1");
   std::map<std::string, double> series;
   const size_t body = response.find("\r\n\r\n");
   if (body == std::string::npos) return series;
@@ -61,15 +59,20 @@ int PortOf(const std::string& url) {
   return port;
 }
 
-class MetricsTest : public ServerFixture {
+// A server fixture (`Base`) restarted with /metrics on a free port.
+template <typename Base>
+class WithMetrics : public Base {
  protected:
   void SetUp() override {
-    ServerFixture::SetUp();
-    options_.metrics_listen = "127.0.0.1:0";
-    StartServer();
+    Base::SetUp();
+    this->options_.metrics_listen = "127.0.0.1:0";
+    this->StartServer();
   }
-  int port() { return PortOf(server_->metrics_url()); }
+  int port() { return PortOf(this->server_->metrics_url()); }
 };
+
+using MetricsTest = WithMetrics<ServerFixture>;
+using SamplingMetricsTest = WithMetrics<SamplingTest>;
 
 TEST_F(MetricsTest, CallsAreCountedByMethodAndCodeAndTimed) {
   auto before = Scrape(port());
@@ -141,23 +144,14 @@ TEST_F(MetricsTest, BuildInfoAndHttpAnswers) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_THAT(Http(port(), "GET /metrics HTTP/1.1"),
+  EXPECT_THAT(HttpRequest(port(), "GET /metrics HTTP/1.1"),
               HasSubstr("Content-Type: text/plain; version=0.0.4"));
-  EXPECT_THAT(Http(port(), "GET /nope HTTP/1.1"), HasSubstr("HTTP/1.1 404"));
-  EXPECT_THAT(Http(port(), "POST /metrics HTTP/1.1"),
+  EXPECT_THAT(HttpRequest(port(), "GET /nope HTTP/1.1"),
+              HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(HttpRequest(port(), "POST /metrics HTTP/1.1"),
               HasSubstr("HTTP/1.1 405"));
-  EXPECT_THAT(Http(port(), "garbage"), HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(HttpRequest(port(), "garbage"), HasSubstr("HTTP/1.1 405"));
 }
-
-class SamplingMetricsTest : public SamplingTest {
- protected:
-  void SetUp() override {
-    SamplingTest::SetUp();
-    options_.metrics_listen = "127.0.0.1:0";
-    StartServer();
-  }
-  int port() { return PortOf(server_->metrics_url()); }
-};
 
 TEST_F(SamplingMetricsTest, RequestsImagesFirstImageBatchesAndCacheMove) {
   UploadModel("digits", "mnist");

@@ -46,9 +46,8 @@ class SamplingCoreTest : public ::testing::Test {
     auto server = Server::Start(options_, training_.get(), sampling_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
     sampler_ = pb::SamplingService::NewStub(channel_);
   }
 

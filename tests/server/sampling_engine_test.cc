@@ -201,7 +201,8 @@ TEST_F(SamplingEngineTest, AFullQueueIsResourceExhaustedWithARetryHint) {
   const Streamed full = Sample(Request("toy@latest", {3}));
   EXPECT_EQ(full.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(full.status.error_message(), HasSubstr("--sample_max_queued 1"));
-  std::optional<absl::Duration> delay = rpc::RetryDelay(rpc::FromGrpcStatus(full.status));
+  std::optional<absl::Duration> delay =
+      rpc::RetryDelay(rpc::FromGrpcStatus(full.status));
   ASSERT_TRUE(delay.has_value());
   EXPECT_GE(*delay, absl::Milliseconds(100));
   // Cancelling the waiting request frees its place at once.

@@ -10,8 +10,8 @@
 #include "core/base/sha256.h"
 #include "core/image/png.h"
 #include "proto/rpc/retry_info.h"
-#include "server/sampling/sample_output.h"
 #include "proto/rpc/status_conversion.h"
+#include "server/sampling/sample_output.h"
 #include "tests/server/sampling_fixture.h"
 
 namespace proxflow::server::testing {

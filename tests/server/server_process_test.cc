@@ -1,5 +1,7 @@
 // proxflow-server as a real process (LibTorch backend): kill -9 mid-training
 // and restart, SIGTERM and restart. The binary comes from PROXFLOW_SERVER_BIN.
+#include "tests/testing/server_process.h"
+
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -19,7 +21,6 @@
 #include "gtest/gtest.h"
 #include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
-#include "tests/testing/server_process.h"
 
 namespace proxflow::server {
 namespace {
@@ -31,7 +32,6 @@ using ::testing::ElementsAre;
 std::chrono::system_clock::time_point Deadline(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
 }
-
 
 class ServerProcessTest : public ::testing::Test {
  protected:

@@ -53,7 +53,7 @@ TEST(StatusConversion, OutOfRangeCodesBecomeUnknown) {
 TEST(StatusConversion, RetryInfoTravelsAsAGoogleRpcStatusDetail) {
   const absl::Status status =
       rpc::WithRetryDelay(absl::ResourceExhaustedError("job queue is full"),
-                     absl::Milliseconds(2500));
+                          absl::Milliseconds(2500));
   const grpc::Status wire = rpc::ToGrpcStatus(status);
   EXPECT_EQ(wire.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(wire.error_message(), "job queue is full");
@@ -67,7 +67,8 @@ TEST(StatusConversion, RetryInfoTravelsAsAGoogleRpcStatusDetail) {
   ASSERT_TRUE(rpc::RetryDelay(back).has_value());
   EXPECT_EQ(*rpc::RetryDelay(back), absl::Milliseconds(2500));
   // Without payloads no details are sent.
-  EXPECT_TRUE(rpc::ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
+  EXPECT_TRUE(
+      rpc::ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
 }
 
 }  // namespace

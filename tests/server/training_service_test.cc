@@ -287,7 +287,8 @@ TEST_F(QueueLimitTest, FullQueueIsResourceExhausted) {
   EXPECT_THAT(full.error_message(), HasSubstr("queue is full"));
   // The overload error says when to retry (google.rpc.RetryInfo detail): the
   // running job has reported no ETA yet, so the default 5 s.
-  std::optional<absl::Duration> delay = rpc::RetryDelay(rpc::FromGrpcStatus(full));
+  std::optional<absl::Duration> delay =
+      rpc::RetryDelay(rpc::FromGrpcStatus(full));
   ASSERT_TRUE(delay.has_value());
   EXPECT_EQ(*delay, absl::Seconds(5));
   // Cancelling a queued job frees its place at once.

@@ -39,11 +39,11 @@
 #include "core/flow_model.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
+#include "proto/rpc/status_conversion.h"
 #include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "server/core_backend.h"
 #include "server/server.h"
-#include "proto/rpc/status_conversion.h"
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
