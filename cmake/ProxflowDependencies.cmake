@@ -14,6 +14,13 @@ find_package(yaml-cpp CONFIG REQUIRED)  # the CLI reads YAML and JSON configs
 
 if(PROXFLOW_BUILD_CORE)
   find_package(Torch CONFIG REQUIRED)
+  # scripts/build-cuda: fail at configure time, not at the first GPU run, when the LibTorch
+  # found is CPU-only.
+  option(PROXFLOW_REQUIRE_CUDA "Fail unless the LibTorch found is CUDA-enabled" OFF)
+  if(PROXFLOW_REQUIRE_CUDA AND NOT TARGET torch_cuda)
+    message(FATAL_ERROR "PROXFLOW_REQUIRE_CUDA: the LibTorch in ${Torch_DIR} has no torch_cuda")
+  endif()
+  message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
   # Debian's LibTorch runs on libgomp; the sampler opens its own OpenMP team (sampling_run.cc).
   find_package(OpenMP REQUIRED COMPONENTS CXX)
 endif()

@@ -1,5 +1,6 @@
 #include "core/device.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -23,9 +24,28 @@ int CudaDeviceCount() {
   return count.ok() ? *count : 0;
 }
 
+namespace {
+
+// fp32 means fp32 on CUDA too: LibTorch lets cuDNN convolutions use TF32
+// (10-bit mantissa) by default, which would also make a sample depend on the
+// kernel its batch size selects. Reduced precision is the explicit bf16 mode.
+void DisableTf32() {
+  static const bool done = [] {
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
 absl::StatusOr<DeviceSpec> ResolveDevice(absl::string_view spec) {
   const int cuda_devices = CudaDeviceCount();
-  if (spec == "auto") return DeviceSpec{cuda_devices > 0, 0};
+  if (spec == "auto") {
+    if (cuda_devices > 0) DisableTf32();
+    return DeviceSpec{cuda_devices > 0, 0};
+  }
   if (spec == "cpu") return DeviceSpec{false, 0};
   int index = 0;
   if (spec == "cuda") {
@@ -49,7 +69,23 @@ absl::StatusOr<DeviceSpec> ResolveDevice(absl::string_view spec) {
         absl::StrCat("device cuda:", index, " requested but ", cuda_devices,
                      " CUDA devices are available"));
   }
+  DisableTf32();
   return DeviceSpec{true, index};
+}
+
+absl::StatusOr<Precision> ResolvePrecision(absl::string_view spec,
+                                           const DeviceSpec& device) {
+  if (spec == "auto")
+    return device.cuda ? Precision::kBfloat16 : Precision::kFloat32;
+  if (spec == "fp32") return Precision::kFloat32;
+  if (spec == "bf16") return Precision::kBfloat16;
+  return absl::InvalidArgumentError(
+      absl::StrCat("precision must be auto, fp32 or bf16, got \"",
+                   spec.substr(0, 32), "\""));
+}
+
+const char* PrecisionName(Precision precision) {
+  return precision == Precision::kBfloat16 ? "bf16" : "fp32";
 }
 
 absl::StatusOr<int> ConfigureTorchThreads(int threads) {

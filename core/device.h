@@ -21,6 +21,16 @@ struct DeviceSpec {
 // CUDA is requested but this build or machine has no such device.
 absl::StatusOr<DeviceSpec> ResolveDevice(absl::string_view spec);
 
+// Arithmetic of the network bodies. Losses, penalties, kinetic energy, the
+// optimiser and the weights are float32 either way.
+enum class Precision { kFloat32, kBfloat16 };
+
+// Resolves "auto" (bfloat16 on CUDA, float32 on the CPU, where LibTorch's
+// bfloat16 kernels are slower), "fp32" or "bf16". INVALID_ARGUMENT otherwise.
+absl::StatusOr<Precision> ResolvePrecision(absl::string_view spec,
+                                           const DeviceSpec& device);
+const char* PrecisionName(Precision precision);  // "fp32" | "bf16"
+
 // Number of CUDA devices LibTorch sees (0 on CPU-only builds such as Debian's).
 int CudaDeviceCount();
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "core/autocast.h"
+
 namespace proxflow::core {
 
 ConvTrunkImpl::ConvTrunkImpl() {
@@ -45,6 +47,7 @@ FlowNetImpl::FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
 
 torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
                                    const torch::Tensor& t) {
+  const Bf16Autocast autocast(x.device().type(), bf16_);
   torch::Tensor h = trunk_ ? trunk_->forward(x) : x;
   if (with_time_) h = at::cat({h, t.to(h.dtype())}, 1);
   const size_t last = layers_->size() - 1;
@@ -63,12 +66,14 @@ torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
         break;
     }
   }
+  if (bf16_) h = h.to(at::kFloat);
   return output_dim_ == 1 ? h.squeeze(1) : h;
 }
 
 torch::Tensor FlowNetImpl::InputGradient(const torch::Tensor& x,
                                          const torch::Tensor& t) {
   torch::NoGradGuard no_grad;
+  const Bf16Autocast autocast(x.device().type(), bf16_);
   torch::Tensor h = with_time_ ? at::cat({x, t.to(x.dtype())}, 1) : x;
   const size_t hidden = layers_->size() - 1;
   // Forward, keeping what each activation's derivative needs.
@@ -99,7 +104,8 @@ torch::Tensor FlowNetImpl::InputGradient(const torch::Tensor& x,
     g = at::mm(g * derivative[i], layers_[i]->as<torch::nn::Linear>()->weight);
   }
   if (hidden == 0) g = g.expand({x.size(0), g.size(1)});
-  return g.narrow(1, 0, x.size(1));
+  g = g.narrow(1, 0, x.size(1));
+  return bf16_ ? g.to(at::kFloat) : g;
 }
 
 CriticImpl::CriticImpl(int64_t input_dim, const NetworkOptions& options) {

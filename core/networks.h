@@ -59,8 +59,15 @@ class FlowNetImpl : public torch::nn::Module {
   // detached. Requires has_analytic_input_gradient().
   torch::Tensor InputGradient(const torch::Tensor& x, const torch::Tensor& t);
 
+  // Mixed precision: forward and InputGradient run their matrix products and
+  // convolutions in bfloat16 (autocast on the inputs' device) and return
+  // float32. Weights stay float32. Off by default.
+  void set_bf16(bool on) { bf16_ = on; }
+  bool bf16() const { return bf16_; }
+
  private:
   bool with_time_;
+  bool bf16_ = false;
   int64_t output_dim_;
   Activation activation_;
   ConvTrunk trunk_{nullptr};

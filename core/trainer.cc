@@ -66,6 +66,8 @@ Networks MakeNetworks(const TrainOptions& options) {
 absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
     const TrainOptions& options, const RuntimeOptions& runtime) {
   PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
+  PROXFLOW_ASSIGN_OR_RETURN(Precision precision,
+                            ResolvePrecision(runtime.precision, spec));
   return Fence(
       "building the trainer",
       [&]() -> absl::StatusOr<std::unique_ptr<Trainer::Impl>> {
@@ -94,6 +96,9 @@ absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
         GlorotNormalInit(*impl->critic, impl->rng.Get(Stream::kInit));
         impl->generator->to(device);
         impl->critic->to(device);
+        impl->precision = precision;
+        impl->generator->set_bf16(precision == Precision::kBfloat16);
+        impl->critic->body()->set_bf16(precision == Precision::kBfloat16);
         if (options.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
           ProjectSpectralNorm(*impl->critic->body(),
                               options.critic.lipschitz_constant);
@@ -231,6 +236,9 @@ absl::StatusOr<RunResult> Trainer::Run(const RunHooks& hooks,
 int64_t Trainer::iteration() const { return impl_->iteration; }
 const TrainOptions& Trainer::options() const { return impl_->options; }
 std::string Trainer::device() const { return impl_->device.str(); }
+std::string Trainer::precision() const {
+  return PrecisionName(impl_->precision);
+}
 const std::vector<Metrics>& Trainer::history() const { return impl_->history; }
 
 }  // namespace proxflow::core

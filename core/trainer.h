@@ -29,6 +29,8 @@ struct RuntimeOptions {
   // The file of a DATASET_KIND_UPLOADED dataset (IDX or float32 array; see
   // data_file.h). The server maps dataset.uploaded_name to it.
   std::string uploaded_dataset_path;
+  // auto | fp32 | bf16: arithmetic of the network bodies (core/device.h).
+  std::string precision = "auto";
 };
 
 // Named scalar metrics at one iteration, in a stable order.
@@ -144,6 +146,8 @@ class Trainer {
   int64_t iteration() const;
   const TrainOptions& options() const;
   std::string device() const;
+  std::string precision() const;  // "fp32" | "bf16": the network bodies'
+
   const std::vector<Metrics>& history() const;  // evaluation metrics so far
 
  private:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/device.h"
 #include "core/divergence.h"
 #include "core/flow.h"
 #include "core/networks.h"
@@ -82,6 +83,7 @@ struct Trainer::Impl {
 
   TrainOptions options;
   c10::Device device;
+  Precision precision = Precision::kFloat32;
   RandomStreams rng;
   at::Tensor target_pool;  // (P, d) on device
   at::Tensor source_pool;  // (P, d) on device, or undefined for fresh draws

@@ -9,10 +9,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
+#include "core/datasets.h"
 #include "core/device.h"
 #include "core/options_resolver.h"
+#include "core/random_streams.h"
 #include "core/trainer_impl.h"
 
 namespace proxflow::core {
@@ -161,8 +165,39 @@ TEST(SamplingRun, StepwiseEqualsIntegrate) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// On CUDA a step is one batched evaluation (no CPU chunking): this checks
-// whether rows stay independent of their batch there too.
+// Each row of the source is its seed's own draw, whatever the thread count
+// that fills the rows in parallel.
+TEST(SamplingRun, SourceRowsAreTheirSeedsDrawsAtAnyThreadCount) {
+  for (const char* preset : {"toy-2d", "mnist"}) {  // normal, uniform sources
+    pb::TrainingConfig c;
+    c.set_preset(preset);
+    c.mutable_dataset()->set_mnist_dir("/unused");
+    auto options = ResolveTrainOptions(c);
+    ASSERT_TRUE(options.ok());
+    const int64_t d = options->dataset.dimension;
+    std::vector<uint64_t> seeds(100);
+    std::iota(seeds.begin(), seeds.end(), 1000);
+    const int threads = at::get_num_threads();
+    at::set_num_threads(1);
+    const at::Tensor serial = SourceFromSeeds(options->source, d, seeds);
+    at::set_num_threads(2);
+    const at::Tensor parallel = SourceFromSeeds(options->source, d, seeds);
+    at::set_num_threads(threads);
+    EXPECT_TRUE(at::equal(serial, parallel)) << preset;
+    for (const int64_t i : {0, 37, 99}) {
+      at::Generator gen = MakeCpuGenerator(seeds[i]);
+      EXPECT_TRUE(
+          at::equal(parallel[i], SampleSource(options->source, 1, d, gen)[0]))
+          << preset << " row " << i;
+    }
+  }
+}
+
+// On CUDA a step is one batched evaluation (no CPU chunking). cuBLAS and cuDNN
+// pick kernels by shape, so rows agree with their batch to float rounding, not
+// bit for bit (seen on an H200: the conv potential's samples differed by up to
+// 2.6e-5 between 30 and 64 rows after 3 steps); TF32 is off, so that rounding
+// is fp32's.
 TEST(Gpu, SamplingRowsDoNotDependOnTheirBatchOnCuda) {
   if (CudaDeviceCount() == 0) GTEST_SKIP() << "no CUDA device";
   for (const char* preset : {"toy-2d", "mnist"}) {
@@ -190,10 +225,13 @@ TEST(Gpu, SamplingRowsDoNotDependOnTheirBatchOnCuda) {
                                            seeds.begin() + begin + size),
                      Solver::kEuler, 3);
       ASSERT_TRUE(part.ok());
-      EXPECT_EQ(part->values,
-                std::vector<float>(all->values.begin() + begin * d,
-                                   all->values.begin() + (begin + size) * d))
-          << preset << " rows " << begin << "+" << size;
+      ASSERT_EQ(part->values.size(), static_cast<size_t>(size * d));
+      float max_diff = 0;
+      for (size_t i = 0; i < part->values.size(); ++i) {
+        max_diff = std::max(
+            max_diff, std::abs(part->values[i] - all->values[begin * d + i]));
+      }
+      EXPECT_LE(max_diff, 1e-4f) << preset << " rows " << begin << "+" << size;
     }
   }
 }

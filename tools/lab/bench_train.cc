@@ -8,6 +8,7 @@
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
+#include "tools/lab/lab_common.h"
 
 namespace proxflow::lab {
 
@@ -16,14 +17,9 @@ absl::Status RunBenchTrain(const BenchTrainCommand& command) {
     return absl::InvalidArgumentError(
         "bench: --iterations and --repeats must be >= 1");
   }
-  proxflow::v1::TrainingConfig config;
-  config.set_preset(command.preset);
-  config.set_eval_interval(0);
-  config.set_checkpoint_interval(0);
-  PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
-                            core::ResolveTrainOptions(config));
-  PROXFLOW_ASSIGN_OR_RETURN(
-      auto trainer, core::Trainer::Create(options, {command.device, ""}));
+  PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
+                            BenchTrainer(command.preset, command.mnist_dir,
+                                         command.device, command.precision));
   for (int i = 0; i < command.warmup; ++i)
     PROXFLOW_RETURN_IF_ERROR(trainer->Step().status());
   std::vector<double> rates;
@@ -37,17 +33,16 @@ absl::Status RunBenchTrain(const BenchTrainCommand& command) {
             .count();
     rates.push_back(command.iterations / seconds);
   }
-  std::vector<double> sorted = rates;
-  std::sort(sorted.begin(), sorted.end());
+  const Summary rate = Summarize(rates);
   std::printf(
       "{\"implementation\": \"proxflow\", \"preset\": \"%s\", \"device\": "
-      "\"%s\", "
+      "\"%s\", \"precision\": \"%s\", "
       "\"threads\": %d, \"iterations_per_second_median\": %.3f, \"min\": %.3f, "
       "\"max\": %.3f, "
       "\"repeats\": %d}\n",
-      command.preset.c_str(), trainer->device().c_str(), command.threads,
-      sorted[sorted.size() / 2], sorted.front(), sorted.back(),
-      command.repeats);
+      command.preset.c_str(), trainer->device().c_str(),
+      trainer->precision().c_str(), command.threads, rate.median, rate.min,
+      rate.max, command.repeats);
   return absl::OkStatus();
 }
 

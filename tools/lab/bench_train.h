@@ -16,7 +16,9 @@ struct BenchTrainCommand {
   int repeats = 3;
   int warmup = 10;
   std::string device = "auto";
-  int threads = 0;  // reported only; set process-wide by main
+  std::string precision = "auto";  // auto | fp32 | bf16 (core/device.h)
+  int threads = 0;                 // reported only; set process-wide by main
+  std::string mnist_dir;           // for the mnist preset
 };
 
 // Prints one JSON line: {"implementation": "proxflow", "preset", "threads",

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
 #include "core/image/scatter_plot.h"
+#include "core/options_resolver.h"
 
 namespace proxflow::lab {
 
@@ -58,6 +60,25 @@ std::string FormatDuration(double seconds) {
   if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s % 3600) / 60);
   if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
   return absl::StrFormat("%ds", s);
+}
+
+Summary Summarize(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  return {values[values.size() / 2], values.front(), values.back()};
+}
+
+absl::StatusOr<std::unique_ptr<core::Trainer>> BenchTrainer(
+    const std::string& preset, const std::string& mnist_dir,
+    const std::string& device, const std::string& precision) {
+  proxflow::v1::TrainingConfig config;
+  config.set_preset(preset);
+  config.set_eval_interval(0);
+  config.set_checkpoint_interval(0);
+  if (!mnist_dir.empty()) config.mutable_dataset()->set_mnist_dir(mnist_dir);
+  PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
+                            core::ResolveTrainOptions(config));
+  return core::Trainer::Create(options, {device, "", precision});
 }
 
 }  // namespace proxflow::lab

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,21 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_ =
       std::chrono::steady_clock::now();
 };
+
+// A trainer of `preset` for benchmarks: no evaluation, no checkpoints, MNIST
+// read from `mnist_dir` when given.
+absl::StatusOr<std::unique_ptr<core::Trainer>> BenchTrainer(
+    const std::string& preset, const std::string& mnist_dir,
+    const std::string& device, const std::string& precision);
+
+// Median (upper median for even counts), min and max of repeated
+// measurements; all 0 when empty.
+struct Summary {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+Summary Summarize(std::vector<double> values);
 
 // "1h02m", "4m10s", "12s".
 std::string FormatDuration(double seconds);

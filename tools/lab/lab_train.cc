@@ -33,7 +33,8 @@ absl::Status RunTrain(const TrainCommand& command) {
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(command.config));
   PROXFLOW_ASSIGN_OR_RETURN(
-      auto trainer, core::Trainer::Create(options, {command.device, ""}));
+      auto trainer,
+      core::Trainer::Create(options, {command.device, "", command.precision}));
   std::error_code ec;
   std::filesystem::create_directories(command.out_dir, ec);
   if (ec)

@@ -15,6 +15,7 @@ namespace proxflow::lab {
 struct TrainCommand {
   proxflow::v1::TrainingConfig config;  // preset and overrides
   std::string device = "auto";
+  std::string precision = "auto";  // auto | fp32 | bf16 (core/device.h)
   std::string out_dir = "lab-output";
   int samples = 2000;  // points in the plot and the MMD estimate
 };

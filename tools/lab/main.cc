@@ -7,11 +7,19 @@
 //   proxflow-lab repro manifold [--dataset pinwheel] [--dims 2,7,12]
 //                      [--methods w1w2,w2,w1,none] [--iterations N] [--seed S]
 //                      [--eval_samples 5000] [--out_dir DIR]
+//   proxflow-lab repro mnist [--methods w1w2,w2,w1,none] [--iterations N]
+//                      [--seed S] [--eval_samples N] [--classifier_epochs 4]
+//                      [--cache_dir DIR] [--out_dir DIR]
 //   proxflow-lab bench train [--preset toy-2d] [--iterations 200] [--repeats 3]
-// Common: [--threads T] [--device auto|cpu|cuda:N]. Ctrl-C stops a repro study
+//   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
+//                      [--steps K] [--repeats 3]
+//   proxflow-lab bench matmul [--n 8192]
+// Common: [--threads T] [--device auto|cpu|cuda:N] [--precision auto|fp32|bf16]
+// [--mnist_dir DIR]. Ctrl-C stops a repro study
 // and keeps the report of what finished.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -22,9 +30,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/device.h"
+#include "tools/lab/bench_sample.h"
 #include "tools/lab/bench_train.h"
 #include "tools/lab/lab_train.h"
 #include "tools/lab/repro_manifold.h"
+#include "tools/lab/repro_mnist.h"
 
 ABSL_FLAG(std::string, preset, "toy-2d",
           "train: toy-2d, manifold-7d, manifold-12d, mnist");
@@ -35,6 +45,12 @@ ABSL_FLAG(int64_t, seed, 0, "seed of every random stream");
 ABSL_FLAG(int32_t, batch_size, 0, "train: batch size (0: the preset's)");
 ABSL_FLAG(int32_t, threads, 0, "LibTorch intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
+ABSL_FLAG(std::string, precision, "auto",
+          "network bodies: auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16");
+ABSL_FLAG(std::string, batches, "1,16,256,4096",
+          "bench sample: batch sizes, comma-separated");
+ABSL_FLAG(int32_t, steps, 0, "bench sample: steps (0: the preset's)");
+ABSL_FLAG(int32_t, n, 8192, "bench matmul: matrix size");
 ABSL_FLAG(std::string, mnist_dir, "",
           "MNIST directory (default: $PROXFLOW_MNIST_DIR)");
 ABSL_FLAG(std::string, out_dir, "",
@@ -52,6 +68,11 @@ ABSL_FLAG(std::string, methods, "w1w2,w2,w1,none",
 ABSL_FLAG(int32_t, eval_samples, 5000,
           "repro: generated and target points per measurement");
 
+ABSL_FLAG(int32_t, classifier_epochs, 4,
+          "repro mnist: epochs of the quality classifier");
+ABSL_FLAG(std::string, cache_dir, "",
+          "repro mnist: classifier weights cache (default OUT_DIR/../"
+          ".classifier-cache)");
 ABSL_FLAG(int32_t, repeats, 3, "bench: timed blocks (the median is reported)");
 
 namespace {
@@ -59,6 +80,14 @@ namespace {
 std::atomic<bool> g_cancel{false};
 
 void OnSignal(int) { g_cancel.store(true); }
+
+// --mnist_dir, else $PROXFLOW_MNIST_DIR, else "".
+std::string MnistDir() {
+  std::string dir = absl::GetFlag(FLAGS_mnist_dir);
+  if (dir.empty() && std::getenv("PROXFLOW_MNIST_DIR") != nullptr)
+    dir = std::getenv("PROXFLOW_MNIST_DIR");
+  return dir;
+}
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "proxflow-lab: %s\n",
@@ -92,18 +121,45 @@ int Train() {
     }
     config.mutable_dataset()->set_toy(shape);
   }
-  std::string mnist_dir = absl::GetFlag(FLAGS_mnist_dir);
-  if (mnist_dir.empty() && std::getenv("PROXFLOW_MNIST_DIR") != nullptr) {
-    mnist_dir = std::getenv("PROXFLOW_MNIST_DIR");
-  }
+  const std::string mnist_dir = MnistDir();
   if (!mnist_dir.empty()) config.mutable_dataset()->set_mnist_dir(mnist_dir);
   command.device = absl::GetFlag(FLAGS_device);
+  command.precision = absl::GetFlag(FLAGS_precision);
   command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
                         ? "lab-output"
                         : absl::GetFlag(FLAGS_out_dir);
   command.samples = absl::GetFlag(FLAGS_samples);
   const absl::Status status = proxflow::lab::RunTrain(command);
   return status.ok() ? 0 : Fail(status);
+}
+
+// The flags every repro study shares.
+template <typename Command>
+void ReadStudyFlags(Command& command, const std::string& default_out,
+                    const std::string& command_line) {
+  command.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',');
+  command.iterations = absl::GetFlag(FLAGS_iterations);
+  command.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
+  command.eval_samples = absl::GetFlag(FLAGS_eval_samples);
+  command.device = absl::GetFlag(FLAGS_device);
+  command.precision = absl::GetFlag(FLAGS_precision);
+  command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
+                        ? default_out
+                        : absl::GetFlag(FLAGS_out_dir);
+  command.command_line = command_line;
+}
+
+// Runs a study with Ctrl-C/SIGTERM ending it after writing what finished.
+// Exit status: 0, 130 when interrupted, Fail's otherwise.
+template <typename Run>
+int RunStudy(Run run, const std::string& out_dir) {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  const absl::Status status = run(&g_cancel);
+  if (!status.ok()) return Fail(status);
+  std::printf("report: %s/report.md, %s/report.json\n", out_dir.c_str(),
+              out_dir.c_str());
+  return g_cancel.load() ? 130 : 0;
 }
 
 int ReproManifold(const std::string& command_line) {
@@ -120,28 +176,30 @@ int ReproManifold(const std::string& command_line) {
     }
     command.dims.push_back(d);
   }
-  command.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',');
-  command.iterations = absl::GetFlag(FLAGS_iterations);
-  command.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
-  command.eval_samples = absl::GetFlag(FLAGS_eval_samples);
+  ReadStudyFlags(command, "repro-manifold", command_line);
   if (command.eval_samples < 10 || command.eval_samples > 20000) {
     return Fail(absl::InvalidArgumentError(
         "--eval_samples must be in [10, 20000], got " +
         std::to_string(command.eval_samples)));
   }
-  command.device = absl::GetFlag(FLAGS_device);
-  command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
-                        ? "repro-manifold"
-                        : absl::GetFlag(FLAGS_out_dir);
-  command.command_line = command_line;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  const absl::Status status =
-      proxflow::lab::RunReproManifold(command, &g_cancel);
-  if (!status.ok()) return Fail(status);
-  std::printf("report: %s/report.md, %s/report.json\n", command.out_dir.c_str(),
-              command.out_dir.c_str());
-  return g_cancel.load() ? 130 : 0;
+  return RunStudy(
+      [&](const std::atomic<bool>* cancel) {
+        return proxflow::lab::RunReproManifold(command, cancel);
+      },
+      command.out_dir);
+}
+
+int ReproMnist(const std::string& command_line) {
+  proxflow::lab::ReproMnistCommand command;
+  ReadStudyFlags(command, "repro-mnist", command_line);
+  command.classifier_epochs = absl::GetFlag(FLAGS_classifier_epochs);
+  command.mnist_dir = MnistDir();
+  command.cache_dir = absl::GetFlag(FLAGS_cache_dir);
+  return RunStudy(
+      [&](const std::atomic<bool>* cancel) {
+        return proxflow::lab::RunReproMnist(command, cancel);
+      },
+      command.out_dir);
 }
 
 }  // namespace
@@ -167,16 +225,46 @@ int main(int argc, char** argv) {
                              : 200;
     command.repeats = absl::GetFlag(FLAGS_repeats);
     command.device = absl::GetFlag(FLAGS_device);
+    command.precision = absl::GetFlag(FLAGS_precision);
+    command.mnist_dir = MnistDir();
     command.threads = *threads;
     const absl::Status status = proxflow::lab::RunBenchTrain(command);
     return status.ok() ? 0 : Fail(status);
   }
-  if (words == std::vector<std::string>{"repro", "manifold"}) {
-    original[0] = "proxflow-lab";
-    return ReproManifold(absl::StrJoin(original, " "));
+  if (words == std::vector<std::string>{"bench", "sample"}) {
+    proxflow::lab::BenchSampleCommand command;
+    command.preset = absl::GetFlag(FLAGS_preset);
+    command.batches.clear();
+    for (absl::string_view part :
+         absl::StrSplit(absl::GetFlag(FLAGS_batches), ',')) {
+      int b = 0;
+      if (!absl::SimpleAtoi(part, &b)) {
+        return Fail(absl::InvalidArgumentError(
+            "--batches: each batch size must be an integer, got \"" +
+            std::string(part) + "\""));
+      }
+      command.batches.push_back(b);
+    }
+    command.steps = absl::GetFlag(FLAGS_steps);
+    command.repeats = absl::GetFlag(FLAGS_repeats);
+    command.device = absl::GetFlag(FLAGS_device);
+    command.precision = absl::GetFlag(FLAGS_precision);
+    command.mnist_dir = MnistDir();
+    const absl::Status status = proxflow::lab::RunBenchSample(command);
+    return status.ok() ? 0 : Fail(status);
   }
+  if (words == std::vector<std::string>{"bench", "matmul"}) {
+    const absl::Status status = proxflow::lab::RunBenchMatmul(
+        absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_n));
+    return status.ok() ? 0 : Fail(status);
+  }
+  original[0] = "proxflow-lab";
+  if (words == std::vector<std::string>{"repro", "manifold"})
+    return ReproManifold(absl::StrJoin(original, " "));
+  if (words == std::vector<std::string>{"repro", "mnist"})
+    return ReproMnist(absl::StrJoin(original, " "));
   std::fprintf(stderr,
-               "usage: proxflow-lab train | repro manifold | bench train "
-               "[flags] (see --help)\n");
+               "usage: proxflow-lab train | repro manifold|mnist | bench "
+               "train|sample|matmul [flags] (see --help)\n");
   return 2;
 }

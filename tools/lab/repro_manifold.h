@@ -22,6 +22,7 @@ struct ReproManifoldCommand {
   uint64_t seed = 0;
   int eval_samples = 5000;
   std::string device = "auto";
+  std::string precision = "auto";  // auto | fp32 | bf16 (core/device.h)
   std::string out_dir = "repro-manifold";
   std::string command_line;
 };

@@ -31,6 +31,15 @@ struct RunRecord {
   double drift_dt8 = NAN;
   double sinkhorn = NAN;  // first two coordinates, 5,000 vs 5,000 by default
   double off_manifold_std = NAN;
+  // MNIST (repro mnist): classifier-feature Fréchet distance and KID against
+  // the held-out pool, classes with >= 10 % of a uniform share, mean top-class
+  // probability, predicted class counts.
+  double frechet = NAN;
+  double kid = NAN;
+  int classes_covered = -1;
+  double confidence = NAN;
+  std::vector<int64_t> class_counts;
+  std::string precision;  // of the network bodies: fp32 | bf16
   double wall_seconds = 0;
   double iterations_per_second = 0;
   std::string plot;  // file name of the samples plot, relative to the report
@@ -43,6 +52,8 @@ struct Report {
   std::string title;
   std::string command_line;
   std::vector<RunRecord> runs;
+  std::vector<std::string> notes;  // paragraphs under the table (references)
+  bool mnist = false;  // the MNIST study's table (sample quality columns)
 };
 
 // Writes DIR/report.json and DIR/report.md atomically.

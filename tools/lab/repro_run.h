@@ -1,0 +1,55 @@
+// What every reproduction study shares: the method ablations, one recorded
+// training run with progress on stderr, and the flow measurements common to
+// all datasets (evaluation monitors, discretisation drift).
+#ifndef PROXFLOW_TOOLS_LAB_REPRO_RUN_H_
+#define PROXFLOW_TOOLS_LAB_REPRO_RUN_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/trainer.h"
+#include "proxflow/v1/config.pb.h"
+#include "tools/lab/repro_report.h"
+
+namespace proxflow::lab {
+
+// Applies an ablation to `config`: w1w2 as published, w2 without the
+// Lipschitz bound, w1 without kinetic energy, none without either.
+// INVALID_ARGUMENT names an unknown method.
+absl::Status ApplyMethod(const std::string& method,
+                         proxflow::v1::TrainingConfig& config);
+
+// Resolves `config`, fills the identity of `r` (method, dataset, dimension,
+// seed, precision) and creates its trainer on `device` with `precision`.
+absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
+    const proxflow::v1::TrainingConfig& config, const std::string& method,
+    const std::string& dataset, const std::string& device,
+    const std::string& precision, RunRecord& r);
+
+// Trains to the end (or `*cancel`, or divergence), logging the curve into
+// `r.curve` and progress lines prefixed by `label` to stderr; fills outcome,
+// reason, iterations and timing. Returns whether the flow can be measured
+// (completed or cancelled, not diverged or failed).
+bool TrainRecorded(core::Trainer& trainer, const std::string& label,
+                   const std::atomic<bool>* cancel, RunRecord& r);
+
+struct FlowSamples {
+  at::Tensor x0;               // source points, (n, d)
+  at::Tensor x1;               // samples at the training dt, (n, d)
+  core::PointSamples samples;  // x1 as points
+};
+
+// Evaluation monitors (divergence, kinetic energy, HJB, terminal,
+// straightness) and the drift at dt/2 and dt/8 against dt from the same n
+// seeds; returns the source points and samples.
+absl::StatusOr<FlowSamples> MeasureFlow(core::Trainer& trainer, int n,
+                                        RunRecord& r);
+
+}  // namespace proxflow::lab
+
+#endif  // PROXFLOW_TOOLS_LAB_REPRO_RUN_H_
