@@ -1,7 +1,6 @@
 // Trainer monitors and sampling: everything that reads the model without
 // training it.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 
@@ -25,19 +24,16 @@ PointSamples ToPoints(const at::Tensor& x) {
 
 at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
                            const std::vector<uint64_t>& seeds) {
-  const int64_t n = static_cast<int64_t>(seeds.size());
-  at::Tensor out = at::empty({n, dimension}, at::kFloat);
-  // Rows are independent draws (a generator each), so they are filled in
-  // parallel: the values never depend on the thread count. Measured on an H200
-  // machine before this: the serial draws were ~70 % of a 4096-image request.
-  at::parallel_for(0, n, /*grain_size=*/16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      at::Generator gen = MakeCpuGenerator(seeds[i]);
-      out.select(0, i).copy_(
-          SampleSource(source, 1, dimension, gen).select(0, 0));
-    }
-  });
-  return out;
+  // One CPU generator per seed. On an H200 these draws were 67-77 % of a
+  // request of 1,024+ images; filling the rows with at::parallel_for did not
+  // shorten them (docs/PERFORMANCE.md, "CUDA"), so they stay serial.
+  std::vector<at::Tensor> starts;
+  starts.reserve(seeds.size());
+  for (uint64_t seed : seeds) {
+    at::Generator gen = MakeCpuGenerator(seed);
+    starts.push_back(SampleSource(source, 1, dimension, gen));
+  }
+  return at::cat(starts);
 }
 
 absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,

@@ -165,8 +165,8 @@ TEST(SamplingRun, StepwiseEqualsIntegrate) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// Each row of the source is its seed's own draw, whatever the thread count
-// that fills the rows in parallel.
+// Each row of the source is its seed's own draw, whatever LibTorch's thread
+// count (the contract a parallel fill of the rows must keep).
 TEST(SamplingRun, SourceRowsAreTheirSeedsDrawsAtAnyThreadCount) {
   for (const char* preset : {"toy-2d", "mnist"}) {  // normal, uniform sources
     pb::TrainingConfig c;
