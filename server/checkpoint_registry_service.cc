@@ -91,7 +91,7 @@ class DownloadReactor
 grpc::ServerUnaryReactor* CheckpointRegistryService::ListModels(
     grpc::CallbackServerContext* context, const pb::ListModelsRequest* request,
     pb::ListModelsResponse* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     return Assign(registry_->ListModels(*request), response);
   });
 }
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::ListCheckpoints(
     grpc::CallbackServerContext* context,
     const pb::ListCheckpointsRequest* request,
     pb::ListCheckpointsResponse* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     return Assign(registry_->ListCheckpoints(*request), response);
   });
 }
@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::ListCheckpoints(
 grpc::ServerUnaryReactor* CheckpointRegistryService::GetCheckpoint(
     grpc::CallbackServerContext* context,
     const pb::GetCheckpointRequest* request, pb::Checkpoint* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     return Assign(registry_->Resolve(request->ref(), "ref"), response);
   });
 }
@@ -116,14 +116,15 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::GetCheckpoint(
 grpc::ServerUnaryReactor* CheckpointRegistryService::SetAlias(
     grpc::CallbackServerContext* context, const pb::SetAliasRequest* request,
     pb::SetAliasResponse* response) {
-  return Respond(
-      context, [&] { return Assign(registry_->SetAlias(*request), response); });
+  return Respond(context, auth_->Check(*context, Role::kAdmin), [&] {
+    return Assign(registry_->SetAlias(*request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* CheckpointRegistryService::DeleteAlias(
     grpc::CallbackServerContext* context, const pb::DeleteAliasRequest* request,
     pb::DeleteAliasResponse* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kAdmin), [&] {
     return Assign(registry_->DeleteAlias(*request), response);
   });
 }
@@ -132,7 +133,7 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::ListAliasHistory(
     grpc::CallbackServerContext* context,
     const pb::ListAliasHistoryRequest* request,
     pb::ListAliasHistoryResponse* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     return Assign(registry_->ListAliasHistory(*request), response);
   });
 }
@@ -140,20 +141,22 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::ListAliasHistory(
 grpc::ServerUnaryReactor* CheckpointRegistryService::UpdateCheckpoint(
     grpc::CallbackServerContext* context,
     const pb::UpdateCheckpointRequest* request, pb::Checkpoint* response) {
-  return Respond(context,
+  return Respond(context, auth_->Check(*context, Role::kTrainer),
                  [&] { return Assign(registry_->Update(*request), response); });
 }
 
 grpc::ServerUnaryReactor* CheckpointRegistryService::DeleteCheckpoint(
     grpc::CallbackServerContext* context,
     const pb::DeleteCheckpointRequest* request, pb::Checkpoint* response) {
-  return Respond(context,
+  return Respond(context, auth_->Check(*context, Role::kAdmin),
                  [&] { return Assign(registry_->Delete(*request), response); });
 }
 
 grpc::ServerReadReactor<pb::UploadCheckpointRequest>*
 CheckpointRegistryService::UploadCheckpoint(
-    grpc::CallbackServerContext* /*context*/, pb::Checkpoint* response) {
+    grpc::CallbackServerContext* context, pb::Checkpoint* response) {
+  if (absl::Status s = auth_->Check(*context, Role::kTrainer); !s.ok())
+    return new RefusedReader<pb::UploadCheckpointRequest>(s);
   return new UploadReactor<pb::UploadCheckpointRequest, pb::Checkpoint,
                            Registry::Upload>(
       [registry = registry_](const pb::UploadCheckpointHeader& header) {
@@ -164,15 +167,17 @@ CheckpointRegistryService::UploadCheckpoint(
 
 grpc::ServerWriteReactor<pb::DownloadCheckpointResponse>*
 CheckpointRegistryService::DownloadCheckpoint(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const pb::DownloadCheckpointRequest* request) {
+  if (absl::Status s = auth_->Check(*context, Role::kSampler); !s.ok())
+    return new RefusedWriter<pb::DownloadCheckpointResponse>(s);
   return new DownloadReactor(registry_, *request);
 }
 
 grpc::ServerUnaryReactor* CheckpointRegistryService::PreviewGc(
     grpc::CallbackServerContext* context, const pb::GcRequest* request,
     pb::GcPlan* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     return Assign(registry_->Gc(*request, /*dry_run=*/true), response);
   });
 }
@@ -180,7 +185,7 @@ grpc::ServerUnaryReactor* CheckpointRegistryService::PreviewGc(
 grpc::ServerUnaryReactor* CheckpointRegistryService::RunGc(
     grpc::CallbackServerContext* context, const pb::GcRequest* request,
     pb::GcPlan* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kAdmin), [&] {
     return Assign(registry_->Gc(*request, /*dry_run=*/false), response);
   });
 }

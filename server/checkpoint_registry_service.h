@@ -4,6 +4,7 @@
 #define PROXFLOW_SERVER_CHECKPOINT_REGISTRY_SERVICE_H_
 
 #include "proxflow/v1/registry.grpc.pb.h"
+#include "server/auth/authorizer.h"
 #include "server/registry/registry.h"
 
 namespace proxflow::server {
@@ -11,8 +12,9 @@ namespace proxflow::server {
 class CheckpointRegistryService final
     : public proxflow::v1::CheckpointRegistry::CallbackService {
  public:
-  explicit CheckpointRegistryService(Registry* registry)
-      : registry_(registry) {}
+  // `auth` (outliving the service) admits each call.
+  CheckpointRegistryService(Registry* registry, const Authorizer* auth)
+      : registry_(registry), auth_(auth) {}
 
   grpc::ServerUnaryReactor* ListModels(
       grpc::CallbackServerContext* context,
@@ -62,6 +64,7 @@ class CheckpointRegistryService final
 
  private:
   Registry* const registry_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace proxflow::server

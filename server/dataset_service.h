@@ -4,6 +4,7 @@
 #define PROXFLOW_SERVER_DATASET_SERVICE_H_
 
 #include "proxflow/v1/dataset_service.grpc.pb.h"
+#include "server/auth/authorizer.h"
 #include "server/storage/dataset_store.h"
 
 namespace proxflow::server {
@@ -11,7 +12,9 @@ namespace proxflow::server {
 class DatasetServiceImpl final
     : public proxflow::v1::DatasetService::CallbackService {
  public:
-  explicit DatasetServiceImpl(DatasetStore* store) : store_(store) {}
+  // `auth` (outliving the service) admits each call.
+  DatasetServiceImpl(DatasetStore* store, const Authorizer* auth)
+      : store_(store), auth_(auth) {}
 
   grpc::ServerReadReactor<proxflow::v1::UploadDatasetRequest>* UploadDataset(
       grpc::CallbackServerContext* context,
@@ -31,6 +34,7 @@ class DatasetServiceImpl final
 
  private:
   DatasetStore* const store_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace proxflow::server

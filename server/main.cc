@@ -62,6 +62,15 @@ ABSL_FLAG(int64_t, sample_max_pending_bytes, 8 << 20,
           "unread bytes per sample stream before its work is held back");
 ABSL_FLAG(int, sample_encoder_threads, 1,
           "threads encoding samples (PNG, sha256), >= 1");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM roots: require client certificates signed by them (mutual TLS)");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "bearer tokens: lines \"sha256:<hex of the token> NAME "
+          "sampler|trainer|admin\"; re-read on SIGHUP. Empty: no "
+          "authentication");
 ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written there once the server is ready");
 
@@ -111,11 +120,16 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the tokens file
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   proxflow::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.max_concurrent_jobs = absl::GetFlag(FLAGS_max_concurrent_jobs);
   options.queue_limit = absl::GetFlag(FLAGS_queue_limit);
@@ -165,11 +179,21 @@ int main(int argc, char** argv) {
   if (!threads.ok())
     return Fail(absl::StrCat("--threads: ", threads.status().message()));
   if (!IsLoopback(options.listen)) {
-    std::fprintf(stderr,
-                 "proxflow-server: WARNING: listening on %s, beyond loopback, "
-                 "WITHOUT authentication or TLS: anyone who can reach it can "
-                 "submit and cancel jobs.\n",
-                 options.listen.c_str());
+    if (options.auth_tokens_file.empty()) {
+      std::fprintf(stderr,
+                   "proxflow-server: WARNING: listening on %s, beyond "
+                   "loopback, WITHOUT authentication: anyone who can reach it "
+                   "can submit and cancel jobs, upload and delete data "
+                   "(--auth_tokens_file).\n",
+                   options.listen.c_str());
+    }
+    if (options.tls_cert_file.empty()) {
+      std::fprintf(stderr,
+                   "proxflow-server: WARNING: listening on %s, beyond "
+                   "loopback, WITHOUT TLS: requests, tokens and checkpoints "
+                   "cross the network in clear (--tls_cert, --tls_key).\n",
+                   options.listen.c_str());
+    }
   }
 
   auto backend = proxflow::server::MakeCoreTrainingBackend();
@@ -188,6 +212,14 @@ int main(int argc, char** argv) {
                port, options.data_dir.c_str(),
                absl::StrJoin(options.devices, ",").c_str(), *threads,
                core::TorchVersion().c_str());
+  std::fprintf(stderr, "proxflow-server: TLS %s, authentication %s\n",
+               options.tls_cert_file.empty() ? "off"
+               : options.tls_client_ca_file.empty()
+                   ? "on"
+                   : "on (client certificates required)",
+               options.auth_tokens_file.empty()
+                   ? "off"
+                   : "bearer tokens (SIGHUP reloads)");
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     absl::Status s =
@@ -196,7 +228,18 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    const absl::Status reloaded = (*server)->ReloadTokens();
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "proxflow-server: SIGHUP: tokens reloaded\n");
+    } else {
+      std::fprintf(stderr,
+                   "proxflow-server: SIGHUP: tokens NOT reloaded, the previous "
+                   "ones stay in force: %s\n",
+                   std::string(reloaded.message()).c_str());
+    }
+  }
   std::fprintf(stderr, "proxflow-server: signal %d: draining\n", signal_number);
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   std::fprintf(stderr, "proxflow-server: stopped\n");

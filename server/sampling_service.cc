@@ -112,8 +112,9 @@ class SampleReactor : public grpc::ServerWriteReactor<pb::SampleEvent>,
 }  // namespace
 
 grpc::ServerWriteReactor<pb::SampleEvent>* SamplingService::Sample(
-    grpc::CallbackServerContext* /*context*/,
-    const pb::SampleRequest* request) {
+    grpc::CallbackServerContext* context, const pb::SampleRequest* request) {
+  if (absl::Status s = auth_->Check(*context, Role::kSampler); !s.ok())
+    return new RefusedWriter<pb::SampleEvent>(s);
   return SampleReactor::Start(registry_, engine_, limits_, *request);
 }
 
@@ -121,7 +122,7 @@ grpc::ServerUnaryReactor* SamplingService::ListLoadedModels(
     grpc::CallbackServerContext* context,
     const pb::ListLoadedModelsRequest* /*request*/,
     pb::ListLoadedModelsResponse* response) {
-  return Respond(context, [&] {
+  return Respond(context, auth_->Check(*context, Role::kSampler), [&] {
     *response = engine_->LoadedModels();
     return absl::OkStatus();
   });

@@ -7,6 +7,7 @@
 #define PROXFLOW_SERVER_SAMPLING_SERVICE_H_
 
 #include "proxflow/v1/sampling_service.grpc.pb.h"
+#include "server/auth/authorizer.h"
 #include "server/registry/registry.h"
 #include "server/sampling/sample_engine.h"
 #include "server/sampling/sample_plan.h"
@@ -16,9 +17,10 @@ namespace proxflow::server {
 class SamplingService final
     : public proxflow::v1::SamplingService::CallbackService {
  public:
+  // `auth` (outliving the service) admits each call.
   SamplingService(Registry* registry, SampleEngine* engine,
-                  SamplingLimits limits)
-      : registry_(registry), engine_(engine), limits_(limits) {}
+                  SamplingLimits limits, const Authorizer* auth)
+      : registry_(registry), engine_(engine), limits_(limits), auth_(auth) {}
 
   grpc::ServerWriteReactor<proxflow::v1::SampleEvent>* Sample(
       grpc::CallbackServerContext* context,
@@ -32,6 +34,7 @@ class SamplingService final
   Registry* const registry_;
   SampleEngine* const engine_;
   const SamplingLimits limits_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace proxflow::server

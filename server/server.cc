@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
+#include "server/auth/credentials.h"
 #include "server/storage/schema.h"
 
 namespace proxflow::server {
@@ -50,6 +51,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "cannot create --data_dir ", options.data_dir, ": ", ec.message()));
   }
   std::unique_ptr<Server> server(new Server());
+  // Security settings are checked before any storage is touched.
+  PROXFLOW_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      MakeServerCredentials({options.tls_cert_file, options.tls_key_file,
+                             options.tls_client_ca_file}));
+  if (options.auth_tokens_file.empty()) {
+    server->auth_ = std::make_unique<Authorizer>();
+  } else {
+    PROXFLOW_ASSIGN_OR_RETURN(server->auth_,
+                              Authorizer::FromFile(options.auth_tokens_file));
+  }
   PROXFLOW_ASSIGN_OR_RETURN(server->lock_fd_, LockDataDir(options.data_dir));
   PROXFLOW_ASSIGN_OR_RETURN(
       server->db_,
@@ -100,12 +112,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       server->jobs_, JobManager::Create(jm, server->job_store_.get(),
                                         server->dataset_store_.get(),
                                         server->registry_.get(), backend));
+  const Authorizer* auth = server->auth_.get();
   server->training_service_ =
-      std::make_unique<TrainingServiceImpl>(server->jobs_.get());
+      std::make_unique<TrainingServiceImpl>(server->jobs_.get(), auth);
   server->dataset_service_ =
-      std::make_unique<DatasetServiceImpl>(server->dataset_store_.get());
-  server->registry_service_ =
-      std::make_unique<CheckpointRegistryService>(server->registry_.get());
+      std::make_unique<DatasetServiceImpl>(server->dataset_store_.get(), auth);
+  server->registry_service_ = std::make_unique<CheckpointRegistryService>(
+      server->registry_.get(), auth);
   SampleEngineOptions so = options.sampling;
   so.devices = options.devices;
   so.metrics = server->sampling_metrics_.get();
@@ -117,7 +130,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                              return registry->ReadVerified(c);
                            }));
   server->sampling_service_ = std::make_unique<SamplingService>(
-      registry, server->sampler_.get(), options.sample_limits);
+      registry, server->sampler_.get(), options.sample_limits, auth);
 
   prometheus::BuildGauge()
       .Name("proxflow_build_info")
@@ -154,8 +167,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       interceptors;
   interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(server->training_service_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->registry_service_.get());

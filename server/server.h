@@ -55,6 +55,14 @@ struct ServerOptions {
   // Prometheus text on http://metrics_listen/metrics; empty serves none (the
   // metrics are still kept).
   std::string metrics_listen;
+  // Security. TLS when tls_cert_file is set (PEM certificate chain and key);
+  // mutual TLS when tls_client_ca_file is also set (clients must present a
+  // certificate it signed). Bearer tokens with roles when auth_tokens_file is
+  // set (server/auth/authorizer.h). All empty: plaintext and open.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::string auth_tokens_file;
 };
 
 class Server {
@@ -75,6 +83,9 @@ class Server {
   Registry& registry() { return *registry_; }
   SampleEngine& sampler() { return *sampler_; }
   prometheus::Registry& metrics() { return *metrics_; }
+  // Re-reads --auth_tokens_file (SIGHUP); on error the old tokens stay.
+  absl::Status ReloadTokens() { return auth_->Reload(); }
+  bool authenticates() const { return auth_->enabled(); }
   // "http://host:port/metrics", or "" when ServerOptions.metrics_listen is
   // empty.
   std::string metrics_url() const {
@@ -106,6 +117,7 @@ class Server {
   std::unique_ptr<RegistryStore> registry_store_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<Authorizer> auth_;  // before the services that use it
   std::unique_ptr<TrainingServiceImpl> training_service_;
   std::unique_ptr<DatasetServiceImpl> dataset_service_;
   std::unique_ptr<CheckpointRegistryService> registry_service_;

@@ -4,6 +4,7 @@
 #define PROXFLOW_SERVER_TRAINING_SERVICE_H_
 
 #include "proxflow/v1/training_service.grpc.pb.h"
+#include "server/auth/authorizer.h"
 #include "server/job_manager.h"
 
 namespace proxflow::server {
@@ -11,7 +12,9 @@ namespace proxflow::server {
 class TrainingServiceImpl final
     : public proxflow::v1::TrainingService::CallbackService {
  public:
-  explicit TrainingServiceImpl(JobManager* manager) : manager_(manager) {}
+  // `auth` (outliving the service) admits each call.
+  TrainingServiceImpl(JobManager* manager, const Authorizer* auth)
+      : manager_(manager), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitJob(
       grpc::CallbackServerContext* context,
@@ -34,6 +37,7 @@ class TrainingServiceImpl final
 
  private:
   JobManager* const manager_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace proxflow::server

@@ -16,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "core/base/sha256.h"
 #include "core/image/png.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -315,6 +317,56 @@ TEST_F(CliProcessTest, HealthSaysServing) {
   Result unknown = Cli({"health", "--service", "no.such.Service"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+}
+
+// Security end to end: a TLS server with bearer tokens; the CLI with --tls_ca
+// and a token from --token or PROXFLOW_TOKEN; roles enforced with clear
+// messages; SIGHUP swaps the tokens of the running server.
+TEST_F(CliProcessTest, TlsAndTokensFromTheCommandLine) {
+  const std::string certs = PROXFLOW_SOURCE_DIR "/tests/testing/certs/";
+  const std::string tokens = dir_ + "/tokens.txt";
+  const auto line = [](const std::string& token, const std::string& who,
+                       const std::string& role) {
+    return absl::StrCat("sha256:", proxflow::Sha256Hex(token), " ", who, " ",
+                        role, "\n");
+  };
+  std::ofstream(tokens) << line("t0k-trainer", "tina", "trainer")
+                        << line("t0k-sampler", "sam", "sampler");
+  server_ = std::make_unique<ServerProcess>(dir_ + "/secure-data");
+  port_ = server_->Start("", {"--tls_cert=" + certs + "server.pem",
+                              "--tls_key=" + certs + "server.key",
+                              "--auth_tokens_file=" + tokens});
+  ASSERT_GT(port_, 0) << "the TLS server did not start";
+  const std::string ca = "--tls_ca=" + certs + "ca.pem";
+
+  const Result none = Cli({ca, "jobs", "list"});
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+  EXPECT_THAT(none.err, ::testing::HasSubstr("bearer token"));
+  const Result trainer = Cli({ca, "--token=t0k-trainer", "jobs", "list"});
+  EXPECT_EQ(trainer.exit_code, 0) << trainer.err;
+
+  setenv("PROXFLOW_TOKEN", "t0k-sampler", 1);
+  const Result denied =
+      Cli({ca, "train", "--preset", "toy-2d", "--set", "iterations=5"});
+  const Result models = Cli({ca, "models", "list"});
+  unsetenv("PROXFLOW_TOKEN");
+  EXPECT_EQ(denied.exit_code, 1) << denied.err;
+  EXPECT_THAT(denied.err,
+              ::testing::HasSubstr("\"sam\" has role sampler; this call "
+                                   "needs trainer"));
+  EXPECT_EQ(models.exit_code, 0) << models.err;
+
+  std::ofstream(tokens, std::ios::trunc) << line("t0k-new", "nia", "admin");
+  server_->Signal(SIGHUP);
+  const auto deadline = absl::Now() + absl::Seconds(30);
+  Result fresh;
+  do {
+    fresh = Cli({ca, "--token=t0k-new", "jobs", "list"});
+  } while (fresh.exit_code != 0 && absl::Now() < deadline);
+  EXPECT_EQ(fresh.exit_code, 0)
+      << "SIGHUP did not load the new token: " << fresh.err;
+  EXPECT_EQ(Cli({ca, "--token=t0k-trainer", "jobs", "list"}).exit_code, 1)
+      << "a token removed from the file must stop working";
 }
 
 TEST_F(CliProcessTest, HelpAndUsageErrors) {

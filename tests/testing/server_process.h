@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 
@@ -27,8 +28,10 @@ class ServerProcess {
     if (pid_ > 0) Kill(SIGKILL);
   }
 
-  // `crash_at`, when set, becomes PROXFLOW_CRASH_AT of the child.
-  int Start(const std::string& crash_at = "") {
+  // `crash_at`, when set, becomes PROXFLOW_CRASH_AT of the child; `extra`
+  // flags follow the defaults.
+  int Start(const std::string& crash_at = "",
+            const std::vector<std::string>& extra = {}) {
     const char* bin = std::getenv("PROXFLOW_SERVER_BIN");
     if (bin == nullptr) return 0;
     int fds[2];
@@ -38,10 +41,18 @@ class ServerProcess {
       dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
       if (!crash_at.empty()) setenv("PROXFLOW_CRASH_AT", crash_at.c_str(), 1);
-      const std::string data = "--data_dir=" + data_dir_;
-      execl(bin, bin, "--listen=127.0.0.1:0", data.c_str(), "--threads=1",
-            "--device=cpu", "--progress_min_interval=0",
-            "--metrics_listen=127.0.0.1:0", nullptr);
+      std::vector<std::string> args = {bin,
+                                       "--listen=127.0.0.1:0",
+                                       "--data_dir=" + data_dir_,
+                                       "--threads=1",
+                                       "--device=cpu",
+                                       "--progress_min_interval=0",
+                                       "--metrics_listen=127.0.0.1:0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin, argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -86,6 +97,9 @@ class ServerProcess {
     log_ = nullptr;
     return status;
   }
+
+  // Sends `signal` without waiting (SIGHUP: reload).
+  void Signal(int signal) { ::kill(pid_, signal); }
 
   // Sends `signal` and reaps the process; returns its exit status.
   int Kill(int signal) {
