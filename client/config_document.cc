@@ -112,8 +112,11 @@ class Checker {
     *json += "{";
     bool first = true;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      // Copies: yaml-cpp's iterator yields a temporary pair, so references to
+      // it->first dangle at the end of the statement (ASan: stack-use-after-
+      // scope, found by scripts/sanitize).
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) {
         return Error(key, path, "a field name must be a plain word");
       }

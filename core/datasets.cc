@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <numbers>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +13,9 @@
 namespace proxflow::core {
 namespace {
 
-constexpr double kPi = std::numbers::pi;
+constexpr double kPi =
+    3.14159265358979323846;  // std::numbers is C++20; core stays C++17-clean
+                             // (fuzz build)
 
 at::Tensor Randn(int64_t n, int64_t d, at::Generator& gen) {
   return at::randn({n, d}, gen, at::kDouble);

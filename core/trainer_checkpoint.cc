@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/status_macros.h"
+#include "core/checkpoint_guard.h"
 #include "core/device.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
@@ -171,6 +172,7 @@ absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
 absl::StatusOr<TrainOptions> LoadCheckpointArchive(
     absl::string_view bytes, const c10::Device& device,
     torch::serialize::InputArchive& a) {
+  PROXFLOW_RETURN_IF_ERROR(CheckCheckpointContainer(bytes));
   proxflow::v1::TrainingConfig config;
   absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
     a.load_from(bytes.data(), bytes.size(), device);
