@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "core/base/file_util.h"
@@ -165,7 +166,13 @@ TEST_F(SamplingMetricsTest, RequestsImagesFirstImageBatchesAndCacheMove) {
   too_many.set_num_samples(100000);  // refused by the plan, before the engine
   EXPECT_FALSE(Sample(too_many).status.ok());
 
+  // A stream's reactor ends (and leaves the active gauge) after the client
+  // has its status: wait for that state, with a deadline.
   auto after = Scrape(port());
+  for (const auto deadline = absl::Now() + absl::Seconds(30);
+       after["proxflow_sampling_active_requests"] != 0 &&
+       absl::Now() < deadline;)
+    after = Scrape(port());
   EXPECT_EQ(after["proxflow_sampling_requests_total{result=\"ok\"}"], 2);
   EXPECT_EQ(after["proxflow_sampling_requests_total{result=\"error\"}"], 0);
   EXPECT_EQ(after["proxflow_sampling_images_total"], 4);
