@@ -368,7 +368,9 @@ class TlsTest : public ServerFixture {
       o.pem_private_key =
           proxflow::testing::ReadOrEmpty(std::string(kCerts) + "client.key");
     }
-    return grpc::CreateChannel(absl::StrCat("localhost:", server_->port()),
+    // 127.0.0.1 (the certificate's IP SAN): a bare fresh machine may resolve
+    // "localhost" to ::1 only, where the server does not listen.
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                grpc::SslCredentials(o));
   }
   static grpc::StatusCode ListJobs(const std::shared_ptr<grpc::Channel>& ch) {
