@@ -1,7 +1,6 @@
 #include "core/flow_model.h"
 
 #include <c10/core/Device.h>
-#include <torch/serialize/input-archive.h>
 
 #include <utility>
 
@@ -31,16 +30,15 @@ absl::StatusOr<std::unique_ptr<FlowModel>> FlowModel::Load(
   auto impl = std::make_unique<Impl>();
   impl->device =
       spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(impl->options,
-                            LoadCheckpointArchive(checkpoint, impl->device, a));
-  PROXFLOW_ASSIGN_OR_RETURN(
-      Networks nets, LoadNetworks(a, impl->options, /*with_critic=*/false));
-  impl->generator = nets.generator;
+  PROXFLOW_ASSIGN_OR_RETURN(StoredCheckpoint stored,
+                            ReadCheckpoint(checkpoint));
+  impl->options = stored.options;
+  impl->iteration = stored.file.header.iteration();
+  impl->generator = MakeNetworks(impl->options).generator;
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "generator",
+                                      *impl->generator, "checkpoint: ",
+                                      /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(Fence("loading the flow", [&]() -> absl::Status {
-    c10::IValue iteration;
-    a.read("iteration", iteration);
-    impl->iteration = iteration.toInt();
     impl->generator->to(impl->device);
     for (auto& p : impl->generator->parameters()) p.set_requires_grad(false);
     return absl::OkStatus();

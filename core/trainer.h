@@ -104,6 +104,13 @@ class Trainer {
   static absl::StatusOr<std::unique_ptr<Trainer>> FromCheckpoint(
       absl::string_view bytes, const RuntimeOptions& runtime);
 
+  // Restores a run from a format-1 file (a LibTorch archive, written before
+  // format 2), on the CPU. This runs LibTorch's TorchScript importer on the
+  // bytes, which crashes on crafted files: call it only on files you trust (the
+  // offline `proxflow-lab convert-checkpoint`); the server never does.
+  static absl::StatusOr<std::unique_ptr<Trainer>> FromLegacyCheckpoint(
+      absl::string_view bytes, const RuntimeOptions& runtime);
+
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;

@@ -1,23 +1,25 @@
-// Checkpoint format (version 1): one torch archive (zip) holding
-//   format = "proxflow-checkpoint", format_version = 1, torch_version,
-//   config (uint8 tensor: the resolved TrainingConfig, protobuf binary),
-//   iteration, generator/, critic/ (module archives), generator_optimizer/,
-//   critic_optimizer/, rng/<stream> (generator states), history (double [K,
-//   1+M]) with history_names.
+// Checkpoint format 2 (proto/proxflow/v1/checkpoint_file.proto, read and
+// written by core/checkpoint_file.h): the resolved TrainingConfig, iteration,
+// LibTorch version and evaluation history in the header; tensors
+//   generator/<parameter or buffer>, critic/<parameter or buffer>,
+//   generator_optimizer/<i>/{step,exp_avg,exp_avg_sq[,max_exp_avg_sq]} (i = the
+//   parameter's index in the optimiser), critic_optimizer/<i>/..., rng/<stream>
+// in the data section. Loading checks every tensor's presence, dtype and shape
+// against the networks the stored config builds; nothing else is trusted.
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
+#include <torch/optim/adam.h>
 #include <torch/version.h>
 
 #include <cstring>
 #include <sstream>
+#include <type_traits>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "core/base/status_macros.h"
-#include "core/checkpoint_guard.h"
+#include "core/checkpoint_file.h"
 #include "core/device.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
@@ -27,75 +29,169 @@
 namespace proxflow::core {
 namespace {
 
-constexpr char kFormat[] = "proxflow-checkpoint";
-constexpr int64_t kFormatVersion = 1;
+namespace pb = proxflow::v1;
 
-std::string RngKey(int i) {
-  return absl::StrCat("rng_", RandomStreams::Name(static_cast<Stream>(i)));
+constexpr std::pair<at::ScalarType, pb::TensorDType> kDTypes[] = {
+    {at::kFloat, pb::TENSOR_DTYPE_FLOAT32},
+    {at::kDouble, pb::TENSOR_DTYPE_FLOAT64},
+    {at::kLong, pb::TENSOR_DTYPE_INT64},
+    {at::kByte, pb::TENSOR_DTYPE_UINT8},
+    {at::kBFloat16, pb::TENSOR_DTYPE_BFLOAT16},
+};
+
+pb::TensorDType ToFileDType(at::ScalarType t) {
+  for (const auto& [scalar, file] : kDTypes)
+    if (scalar == t) return file;
+  return pb::TENSOR_DTYPE_UNSPECIFIED;
 }
 
-at::Tensor BytesToTensor(const std::string& bytes) {
-  at::Tensor t = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
-  if (!bytes.empty())
-    std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+at::ScalarType ToScalarType(pb::TensorDType t) {
+  for (const auto& [scalar, file] : kDTypes)
+    if (file == t) return scalar;
+  return at::kFloat;  // unreachable: ParseCheckpointFile refuses unknown dtypes
+}
+
+void Add(CheckpointFileWriter& w, std::string name, const at::Tensor& t) {
+  const at::Tensor c = t.detach().cpu().contiguous();
+  TORCH_CHECK(ToFileDType(c.scalar_type()) != pb::TENSOR_DTYPE_UNSPECIFIED,
+              "checkpoint: no file dtype for ", c.scalar_type());
+  w.Add(std::move(name), ToFileDType(c.scalar_type()), c.sizes().vec(),
+        absl::string_view(static_cast<const char*>(c.data_ptr()), c.nbytes()));
+}
+
+void AddModule(CheckpointFileWriter& w, absl::string_view prefix,
+               const torch::nn::Module& m) {
+  for (const auto& p : m.named_parameters(/*recurse=*/true))
+    Add(w, absl::StrCat(prefix, "/", p.key()), p.value());
+  for (const auto& b : m.named_buffers(/*recurse=*/true))
+    Add(w, absl::StrCat(prefix, "/", b.key()), b.value());
+}
+
+// The key torch::optim keeps a parameter's state under: a string of the
+// TensorImpl address in LibTorch 1.x, the address itself in later releases.
+using OptimizerState =
+    std::decay_t<decltype(std::declval<torch::optim::Adam&>().state())>;
+using StateKey = OptimizerState::key_type;
+template <typename Key>
+Key KeyOf(const at::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;  // as c10::guts::to_string writes it
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
+std::vector<at::Tensor> OptimizerParams(torch::optim::Adam& opt) {
+  std::vector<at::Tensor> params;
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params()) params.push_back(p);
+  return params;
+}
+
+void AddAdam(CheckpointFileWriter& w, absl::string_view prefix,
+             torch::optim::Adam& opt) {
+  const std::vector<at::Tensor> params = OptimizerParams(opt);
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto it = opt.state().find(KeyOf<StateKey>(params[i]));
+    if (it == opt.state().end()) continue;  // never stepped
+    const auto& st =
+        static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string base = absl::StrCat(prefix, "/", i, "/");
+    Add(w, base + "step", at::tensor(st.step(), at::kLong));
+    Add(w, base + "exp_avg", st.exp_avg());
+    Add(w, base + "exp_avg_sq", st.exp_avg_sq());
+    if (st.max_exp_avg_sq().defined())
+      Add(w, base + "max_exp_avg_sq", st.max_exp_avg_sq());
+  }
+}
+
+absl::Status Bad(absl::string_view context, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(context, what));
+}
+
+// The tensor `name` of the file on the CPU, or INVALID_ARGUMENT naming it when
+// it is missing or has another dtype or shape than `like` (when given; only
+// its metadata is read, it may live on any device).
+absl::StatusOr<at::Tensor> Get(const CheckpointFileView& file,
+                               const std::string& name,
+                               absl::string_view context,
+                               const at::Tensor* like = nullptr) {
+  auto it = file.tensors.find(name);
+  if (it == file.tensors.end()) {
+    return Bad(context, absl::StrCat("no tensor ", name));
+  }
+  const auto& [entry, bytes] = it->second;
+  const std::vector<int64_t> shape(entry->shape().begin(),
+                                   entry->shape().end());
+  if (like != nullptr) {
+    if (ToFileDType(like->scalar_type()) != entry->dtype()) {
+      return Bad(
+          context,
+          absl::StrCat("tensor ", name, " has dtype ",
+                       pb::TensorDType_Name(entry->dtype()),
+                       ", this network needs ",
+                       pb::TensorDType_Name(ToFileDType(like->scalar_type()))));
+    }
+    if (like->sizes().vec() != shape) {
+      return Bad(context,
+                 absl::StrCat("tensor ", name, " has shape ",
+                              c10::str(at::IntArrayRef(shape)),
+                              ", this config needs ", c10::str(like->sizes())));
+    }
+  }
+  at::Tensor t =
+      at::empty(shape, at::TensorOptions().dtype(ToScalarType(entry->dtype())));
+  if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
   return t;
 }
 
-std::string TensorToBytes(const at::Tensor& t) {
-  const at::Tensor c = t.to(at::kByte).cpu().contiguous();
-  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()),
-                     c.numel());
-}
-
-// Evaluation history as a dense table: column 0 is the iteration, the rest
-// follow `names`.
-void WriteHistory(const std::vector<Metrics>& history,
-                  torch::serialize::OutputArchive& a) {
-  std::vector<std::string> names;
-  if (!history.empty()) {
-    for (const auto& [name, value] : history.front().values)
-      names.push_back(name);
-  }
-  at::Tensor table = at::zeros({static_cast<int64_t>(history.size()),
-                                static_cast<int64_t>(names.size()) + 1},
-                               at::kDouble);
-  for (size_t r = 0; r < history.size(); ++r) {
-    table[r][0] = static_cast<double>(history[r].iteration);
-    for (size_t c = 0; c < names.size(); ++c) {
-      table[r][c + 1] = history[r].Find(names[c]).value_or(std::nan(""));
+absl::Status LoadAdam(const CheckpointFileView& file, absl::string_view prefix,
+                      torch::optim::Adam& opt) {
+  const std::vector<at::Tensor> params = OptimizerParams(opt);
+  opt.state().clear();
+  const std::string context = "checkpoint: ";
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string base = absl::StrCat(prefix, "/", i, "/");
+    if (!file.tensors.contains(base + "step")) continue;
+    const at::Tensor& p = params[i];
+    PROXFLOW_ASSIGN_OR_RETURN(at::Tensor step,
+                              Get(file, base + "step", context));
+    if (step.scalar_type() != at::kLong || step.numel() != 1 ||
+        step.item<int64_t>() < 0) {
+      return Bad(context, absl::StrCat("tensor ", base,
+                                       "step is not one "
+                                       "non-negative int64"));
     }
+    PROXFLOW_ASSIGN_OR_RETURN(at::Tensor exp_avg,
+                              Get(file, base + "exp_avg", context, &p));
+    PROXFLOW_ASSIGN_OR_RETURN(at::Tensor exp_avg_sq,
+                              Get(file, base + "exp_avg_sq", context, &p));
+    auto state = std::make_unique<torch::optim::AdamParamState>();
+    state->step(step.item<int64_t>());
+    state->exp_avg(exp_avg.to(p.device()));
+    state->exp_avg_sq(exp_avg_sq.to(p.device()));
+    if (file.tensors.contains(base + "max_exp_avg_sq")) {
+      PROXFLOW_ASSIGN_OR_RETURN(
+          at::Tensor max_sq, Get(file, base + "max_exp_avg_sq", context, &p));
+      state->max_exp_avg_sq(max_sq.to(p.device()));
+    }
+    opt.state()[KeyOf<StateKey>(p)] = std::move(state);
   }
-  a.write("history", table);
-  a.write("history_names", c10::IValue(absl::StrJoin(names, ",")));
+  return absl::OkStatus();
 }
 
-std::vector<Metrics> ReadHistory(torch::serialize::InputArchive& a) {
-  at::Tensor table;
-  a.read("history", table);
-  c10::IValue names_value;
-  a.read("history_names", names_value);
-  std::vector<std::string> names;
-  if (!names_value.toStringRef().empty())
-    names = absl::StrSplit(names_value.toStringRef(), ',');
+std::vector<Metrics> HistoryOf(const pb::CheckpointHeader& h) {
   std::vector<Metrics> out;
-  for (int64_t r = 0; r < table.size(0); ++r) {
+  for (const pb::HistoryRow& row : h.history()) {
     Metrics m;
-    m.iteration = static_cast<int64_t>(table[r][0].item<double>());
-    for (size_t c = 0;
-         c < names.size() && static_cast<int64_t>(c + 1) < table.size(1); ++c) {
-      m.values.emplace_back(names[c], table[r][c + 1].item<double>());
-    }
+    m.iteration = row.iteration();
+    for (int c = 0; c < row.values_size(); ++c)
+      m.values.emplace_back(h.history_names(c), row.values(c));
     out.push_back(std::move(m));
   }
   return out;
-}
-
-// A file LibTorch cannot even open or read is bad input, not a server fault.
-absl::Status NotReadableIsBadInput(absl::Status status) {
-  if (status.code() != absl::StatusCode::kInternal) return status;
-  return absl::InvalidArgumentError(
-      absl::StrCat("checkpoint: not a readable proxflow checkpoint (",
-                   status.message(), ")"));
 }
 
 }  // namespace
@@ -103,150 +199,95 @@ absl::Status NotReadableIsBadInput(absl::Status status) {
 absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
   return Fence("saving checkpoint", [&]() -> absl::StatusOr<std::string> {
     const Impl& s = *impl_;
-    std::string config;
-    if (!s.options.resolved_config.SerializeToString(&config)) {
-      return absl::InternalError("could not serialize the resolved config");
+    pb::CheckpointHeader h;
+    h.set_torch_version(TORCH_VERSION);
+    *h.mutable_config() = s.options.resolved_config;
+    h.set_iteration(s.iteration);
+    if (!s.history.empty()) {
+      for (const auto& [name, value] : s.history.front().values)
+        h.add_history_names(name);
     }
-    torch::serialize::OutputArchive a;
-    a.write("format", c10::IValue(std::string(kFormat)));
-    a.write("format_version", c10::IValue(kFormatVersion));
-    a.write("torch_version", c10::IValue(std::string(TORCH_VERSION)));
-    a.write("config", BytesToTensor(config));
-    a.write("iteration", c10::IValue(s.iteration));
-    torch::serialize::OutputArchive generator, critic, generator_opt,
-        critic_opt;
-    s.generator->save(generator);
-    s.critic->save(critic);
-    s.generator_optimizer->save(generator_opt);
-    s.critic_optimizer->save(critic_opt);
-    a.write("generator", generator);
-    a.write("critic", critic);
-    a.write("generator_optimizer", generator_opt);
-    a.write("critic_optimizer", critic_opt);
-    for (int i = 0; i < RandomStreams::kNumStreams; ++i)
-      a.write(RngKey(i), s.rng.at(i).get_state());
-    WriteHistory(s.history, a);
-    std::ostringstream out;
-    a.save_to(out);
-    return out.str();
+    for (const Metrics& m : s.history) {
+      pb::HistoryRow* row = h.add_history();
+      row->set_iteration(m.iteration);
+      for (const std::string& name : h.history_names())
+        row->add_values(m.Find(name).value_or(std::nan("")));
+    }
+    CheckpointFileWriter w;
+    AddModule(w, "generator", *s.generator);
+    AddModule(w, "critic", *s.critic);
+    AddAdam(w, "generator_optimizer", *s.generator_optimizer);
+    AddAdam(w, "critic_optimizer", *s.critic_optimizer);
+    for (int i = 0; i < RandomStreams::kNumStreams; ++i) {
+      Add(w, absl::StrCat("rng/", RandomStreams::Name(static_cast<Stream>(i))),
+          s.rng.at(i).get_state());
+    }
+    return w.Finish(std::move(h));
   });
 }
 
-namespace {
-
-// Copies every parameter and buffer of `from` into the same-named tensor of
-// `to`; INVALID_ARGUMENT naming the first one missing or of another shape.
-absl::Status CopyWeights(const torch::nn::Module& from, torch::nn::Module& to,
-                         absl::string_view what) {
-  const auto source = from.named_parameters(/*recurse=*/true);
-  const auto source_buffers = from.named_buffers(/*recurse=*/true);
-  const auto copy = [&](const std::string& name, at::Tensor& target,
-                        const at::Tensor* value) -> absl::Status {
-    if (value == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("training.init_from: the checkpoint's ", what,
-                       " has no tensor ", name));
-    }
-    if (value->sizes() != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "training.init_from: the checkpoint's ", what, " tensor ", name,
-          " has shape ", c10::str(value->sizes()), ", this config needs ",
-          c10::str(target.sizes())));
-    }
-    torch::NoGradGuard no_grad;
-    target.copy_(*value);
-    return absl::OkStatus();
-  };
-  for (auto& p : to.named_parameters(/*recurse=*/true)) {
-    PROXFLOW_RETURN_IF_ERROR(copy(p.key(), p.value(), source.find(p.key())));
-  }
-  for (auto& b : to.named_buffers(/*recurse=*/true)) {
-    PROXFLOW_RETURN_IF_ERROR(
-        copy(b.key(), b.value(), source_buffers.find(b.key())));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::StatusOr<TrainOptions> LoadCheckpointArchive(
-    absl::string_view bytes, const c10::Device& device,
-    torch::serialize::InputArchive& a) {
-  PROXFLOW_RETURN_IF_ERROR(CheckCheckpointContainer(bytes));
-  proxflow::v1::TrainingConfig config;
-  absl::Status header = Fence("reading checkpoint", [&]() -> absl::Status {
-    a.load_from(bytes.data(), bytes.size(), device);
-    c10::IValue format, version;
-    if (!a.try_read("format", format) || !format.isString() ||
-        format.toStringRef() != kFormat) {
-      return absl::InvalidArgumentError(
-          "checkpoint: not a proxflow checkpoint (no format tag)");
-    }
-    if (!a.try_read("format_version", version) || !version.isInt() ||
-        version.toInt() != kFormatVersion) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint: unsupported format_version ",
-                       version.isInt() ? version.toInt() : -1,
-                       " (this build reads ", kFormatVersion, ")"));
-    }
-    at::Tensor config_bytes;
-    a.read("config", config_bytes);
-    if (!config.ParseFromString(TensorToBytes(config_bytes))) {
-      return absl::InvalidArgumentError(
-          "checkpoint: the stored config does not parse");
-    }
-    return absl::OkStatus();
-  });
-  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(std::move(header)));
-  absl::StatusOr<TrainOptions> options = ResolveTrainOptions(config);
+absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes) {
+  PROXFLOW_ASSIGN_OR_RETURN(CheckpointFileView file,
+                            ParseCheckpointFile(bytes));
+  absl::StatusOr<TrainOptions> options =
+      ResolveTrainOptions(file.header.config());
   if (!options.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint: its stored config does not resolve (",
                      options.status().message(), ")"));
   }
-  return options;
+  if (file.header.iteration() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint: negative iteration ", file.header.iteration()));
+  }
+  return StoredCheckpoint{std::move(file), *std::move(options)};
 }
 
-absl::StatusOr<Networks> LoadNetworks(torch::serialize::InputArchive& a,
-                                      const TrainOptions& options,
-                                      bool with_critic) {
-  Networks nets = MakeNetworks(options);
-  PROXFLOW_RETURN_IF_ERROR(NotReadableIsBadInput(
-      Fence("loading checkpoint networks", [&]() -> absl::Status {
-        torch::serialize::InputArchive generator;
-        a.read("generator", generator);
-        nets.generator->load(generator);
-        if (with_critic) {
-          torch::serialize::InputArchive critic;
-          a.read("critic", critic);
-          nets.critic->load(critic);
+absl::Status LoadModule(const CheckpointFileView& file,
+                        absl::string_view prefix, torch::nn::Module& module,
+                        absl::string_view context, bool exact) {
+  return Fence("loading checkpoint weights", [&]() -> absl::Status {
+    absl::flat_hash_set<std::string> used;
+    const auto fill = [&](const std::string& name,
+                          at::Tensor& target) -> absl::Status {
+      const std::string key = absl::StrCat(prefix, "/", name);
+      PROXFLOW_ASSIGN_OR_RETURN(at::Tensor value,
+                                Get(file, key, context, &target));
+      torch::NoGradGuard no_grad;
+      target.copy_(value);
+      used.insert(key);
+      return absl::OkStatus();
+    };
+    for (auto& p : module.named_parameters(/*recurse=*/true))
+      PROXFLOW_RETURN_IF_ERROR(fill(p.key(), p.value()));
+    for (auto& b : module.named_buffers(/*recurse=*/true))
+      PROXFLOW_RETURN_IF_ERROR(fill(b.key(), b.value()));
+    if (exact) {
+      const std::string start = absl::StrCat(prefix, "/");
+      for (const auto& [name, unused] : file.tensors) {
+        if (absl::StartsWith(name, start) && !used.contains(name)) {
+          return Bad(context, absl::StrCat("tensor ", name,
+                                           " is not part of the network "
+                                           "its config builds"));
         }
-        return absl::OkStatus();
-      })));
-  return nets;
+      }
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      TrainOptions options,
-      LoadCheckpointArchive(bytes, c10::Device(c10::kCPU), a));
-  PROXFLOW_RETURN_IF_ERROR(
-      LoadNetworks(a, options, /*with_critic=*/true).status());
+  PROXFLOW_ASSIGN_OR_RETURN(StoredCheckpoint stored, ReadCheckpoint(bytes));
+  Networks nets = MakeNetworks(stored.options);
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "generator", *nets.generator,
+                                      "checkpoint: ", /*exact=*/true));
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "critic", *nets.critic,
+                                      "checkpoint: ", /*exact=*/true));
   CheckpointSummary summary;
-  summary.config = std::move(options.resolved_config);
-  PROXFLOW_RETURN_IF_ERROR(
-      NotReadableIsBadInput(Fence("reading checkpoint", [&]() -> absl::Status {
-        c10::IValue iteration, torch_version;
-        a.read("iteration", iteration);
-        summary.iteration = iteration.toInt();
-        if (a.try_read("torch_version", torch_version) &&
-            torch_version.isString()) {
-          summary.torch_version = torch_version.toStringRef();
-        }
-        summary.history = ReadHistory(a);
-        return absl::OkStatus();
-      })));
+  summary.config = std::move(stored.options.resolved_config);
+  summary.iteration = stored.file.header.iteration();
+  summary.torch_version = stored.file.header.torch_version();
+  summary.history = HistoryOf(stored.file.header);
   return summary;
 }
 
@@ -255,57 +296,52 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
     absl::string_view init_checkpoint) {
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
                             BuildImpl(options, runtime));
-  // Loaded into networks of the checkpoint's own shapes, then copied tensor
-  // by tensor after a shape check (Module::load would silently take any).
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(
-      TrainOptions stored,
-      LoadCheckpointArchive(init_checkpoint, c10::Device(c10::kCPU), a));
-  PROXFLOW_ASSIGN_OR_RETURN(Networks from,
-                            LoadNetworks(a, stored, /*with_critic=*/true));
+  absl::StatusOr<StoredCheckpoint> stored = ReadCheckpoint(init_checkpoint);
+  if (!stored.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training.init_from: ", stored.status().message()));
+  }
+  // Same names, shapes checked one by one: another architecture is refused
+  // naming the first tensor that does not fit.
   PROXFLOW_RETURN_IF_ERROR(
-      CopyWeights(*from.generator, *impl->generator, "generator"));
-  PROXFLOW_RETURN_IF_ERROR(CopyWeights(*from.critic, *impl->critic, "critic"));
+      LoadModule(stored->file, "generator", *impl->generator,
+                 "training.init_from: the checkpoint's generator ",
+                 /*exact=*/true));
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(
+      stored->file, "critic", *impl->critic,
+      "training.init_from: the checkpoint's critic ", /*exact=*/true));
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
     absl::string_view bytes, const RuntimeOptions& runtime) {
-  // Header first: reject foreign files before building anything. The archive is
-  // loaded onto the run's device so that optimiser state lands next to the
-  // parameters.
-  PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
-  const c10::Device device =
-      spec.cuda ? c10::Device(c10::kCUDA, spec.index) : c10::Device(c10::kCPU);
-  torch::serialize::InputArchive a;
-  PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options,
-                            LoadCheckpointArchive(bytes, device, a));
+  // Header first: reject foreign files before building anything.
+  PROXFLOW_ASSIGN_OR_RETURN(StoredCheckpoint stored, ReadCheckpoint(bytes));
   PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
-                            BuildImpl(options, runtime));
+                            BuildImpl(stored.options, runtime));
+  Impl& s = *impl;
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "generator", *s.generator,
+                                      "checkpoint: ", /*exact=*/true));
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "critic", *s.critic,
+                                      "checkpoint: ", /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(Fence("restoring checkpoint", [&]() -> absl::Status {
-    Impl& s = *impl;
-    c10::IValue iteration;
-    a.read("iteration", iteration);
-    s.iteration = iteration.toInt();
-    torch::serialize::InputArchive generator, critic, generator_opt, critic_opt;
-    a.read("generator", generator);
-    a.read("critic", critic);
-    a.read("generator_optimizer", generator_opt);
-    a.read("critic_optimizer", critic_opt);
-    s.generator->load(generator);
-    s.critic->load(critic);
-    s.generator->to(s.device);
-    s.critic->to(s.device);
-    s.generator_optimizer->load(generator_opt);
-    s.critic_optimizer->load(critic_opt);
+    PROXFLOW_RETURN_IF_ERROR(
+        LoadAdam(stored.file, "generator_optimizer", *s.generator_optimizer));
+    PROXFLOW_RETURN_IF_ERROR(
+        LoadAdam(stored.file, "critic_optimizer", *s.critic_optimizer));
     for (int i = 0; i < RandomStreams::kNumStreams; ++i) {
-      at::Tensor state;
-      a.read(RngKey(i), state);
-      s.rng.at(i).set_state(state.cpu());
+      const at::Tensor like = s.rng.at(i).get_state();
+      PROXFLOW_ASSIGN_OR_RETURN(
+          at::Tensor state,
+          Get(stored.file,
+              absl::StrCat("rng/", RandomStreams::Name(static_cast<Stream>(i))),
+              "checkpoint: ", &like));
+      s.rng.at(i).set_state(state);
     }
-    s.history = ReadHistory(a);
     return absl::OkStatus();
   }));
+  s.iteration = stored.file.header.iteration();
+  s.history = HistoryOf(stored.file.header);
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 

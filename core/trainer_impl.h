@@ -6,11 +6,11 @@
 
 #include <c10/core/Device.h>
 #include <torch/optim/adam.h>
-#include <torch/serialize/input-archive.h>
 
 #include <memory>
 #include <vector>
 
+#include "core/checkpoint_file.h"
 #include "core/device.h"
 #include "core/divergence.h"
 #include "core/flow.h"
@@ -55,18 +55,21 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
                                         const std::vector<uint64_t>& seeds,
                                         Solver solver, int steps);
 
-// Loads checkpoint bytes onto `device` into `archive`, checks the header and
-// resolves the stored config. INVALID_ARGUMENT for anything that is not a
-// proxflow checkpoint of this format version.
-absl::StatusOr<TrainOptions> LoadCheckpointArchive(
-    absl::string_view bytes, const c10::Device& device,
-    torch::serialize::InputArchive& archive);
+// A checked format-2 checkpoint (views into bytes that must outlive it) and
+// its stored config, resolved. INVALID_ARGUMENT for anything else.
+struct StoredCheckpoint {
+  CheckpointFileView file;
+  TrainOptions options;
+};
+absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes);
 
-// Networks of `options` with the archive's generator weights (and critic's,
-// `with_critic`); INVALID_ARGUMENT when the archive cannot fill them.
-absl::StatusOr<Networks> LoadNetworks(torch::serialize::InputArchive& archive,
-                                      const TrainOptions& options,
-                                      bool with_critic);
+// Copies the file's tensors "<prefix>/<name>" into every parameter and buffer
+// of `module` (on any device) after checking dtype and shape; with `exact`,
+// a tensor under the prefix that the module lacks is refused too.
+// INVALID_ARGUMENT starting with `context` and naming the tensor otherwise.
+absl::Status LoadModule(const CheckpointFileView& file,
+                        absl::string_view prefix, torch::nn::Module& module,
+                        absl::string_view context, bool exact);
 
 struct Trainer::Impl {
   Impl(const TrainOptions& o, c10::Device d);

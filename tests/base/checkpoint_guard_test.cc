@@ -13,9 +13,14 @@
 namespace proxflow::core {
 namespace {
 
+// "toy-2d" is a real format-1 checkpoint (the format the guard protects: the
+// legacy converter and the classifier cache), the others fuzz findings.
 std::string Read(const std::string& name) {
-  std::ifstream in(PROXFLOW_SOURCE_DIR "/tests/fuzz/corpus/fuzz_checkpoint/" + name,
-                   std::ios::binary);
+  const std::string path =
+      name == "toy-2d"
+          ? PROXFLOW_SOURCE_DIR "/tests/testing/data/format1-toy-2d.ckpt"
+          : PROXFLOW_SOURCE_DIR "/tests/fuzz/corpus/fuzz_checkpoint/" + name;
+  std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();

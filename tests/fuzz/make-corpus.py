@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/TARGET/): small valid inputs
-and near misses, so that fuzzing starts from the formats' structure. fuzz_checkpoint's seed is a
-real toy checkpoint, written by `proxflow-lab train` (pass its path as the first argument)."""
+and near misses, so that fuzzing starts from the formats' structure. The seed of fuzz_checkpoint
+and fuzz_checkpoint_file is a real toy checkpoint (format 2), written by `proxflow-lab train`
+(pass its path as the first argument)."""
 import gzip, json, os, shutil, struct, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +41,7 @@ put("fuzz_data_file", "float-array-nan",
     b"PXFA" + struct.pack("<Iqq", 1, 1, 2) + struct.pack("<2f", 1, float("nan")))
 
 if len(sys.argv) > 1:
-    d = os.path.join(here, "corpus", "fuzz_checkpoint")
-    os.makedirs(d, exist_ok=True)
-    shutil.copy(sys.argv[1], os.path.join(d, "toy-2d"))
+    for target in ("fuzz_checkpoint", "fuzz_checkpoint_file"):
+        d = os.path.join(here, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(sys.argv[1], os.path.join(d, "toy-2d"))

@@ -14,6 +14,12 @@
 //   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
 //                      [--steps K] [--repeats 3]
 //   proxflow-lab bench matmul [--n 8192]
+//   proxflow-lab convert-checkpoint IN OUT [--mnist_dir DIR |
+//   --uploaded_dataset F]
+//                      rewrites a format-1 checkpoint (LibTorch archive) as
+//                      format 2; only for files you trust (it runs LibTorch's
+//                      TorchScript importer); needs the run's data as resuming
+//                      does
 // Common: [--threads T] [--device auto|cpu|cuda:N] [--precision auto|fp32|bf16]
 // [--mnist_dir DIR]. Ctrl-C stops a repro study
 // and keeps the report of what finished.
@@ -29,7 +35,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/base/file_util.h"
+#include "core/base/status_macros.h"
 #include "core/device.h"
+#include "core/trainer.h"
 #include "tools/lab/bench_sample.h"
 #include "tools/lab/bench_train.h"
 #include "tools/lab/lab_train.h"
@@ -55,6 +64,8 @@ ABSL_FLAG(std::string, mnist_dir, "",
           "MNIST directory (default: $PROXFLOW_MNIST_DIR)");
 ABSL_FLAG(std::string, out_dir, "",
           "output directory (default: lab-output or repro-<study>)");
+ABSL_FLAG(std::string, uploaded_dataset, "",
+          "convert-checkpoint: the data file of an uploaded-dataset run");
 ABSL_FLAG(int32_t, samples, 2000,
           "train: points in the plot and the MMD estimate");
 ABSL_FLAG(double, critic_lr, 0,
@@ -202,6 +213,24 @@ int ReproMnist(const std::string& command_line) {
       command.out_dir);
 }
 
+absl::Status ConvertCheckpoint(const std::string& in, const std::string& out) {
+  PROXFLOW_ASSIGN_OR_RETURN(std::string bytes,
+                            proxflow::ReadFile(in, size_t{8} << 30));
+  proxflow::core::RuntimeOptions runtime;
+  runtime.device = "cpu";
+  runtime.uploaded_dataset_path = absl::GetFlag(FLAGS_uploaded_dataset);
+  PROXFLOW_ASSIGN_OR_RETURN(
+      auto trainer,
+      proxflow::core::Trainer::FromLegacyCheckpoint(bytes, runtime));
+  PROXFLOW_ASSIGN_OR_RETURN(std::string converted,
+                            trainer->SerializeCheckpoint());
+  PROXFLOW_RETURN_IF_ERROR(proxflow::WriteFileAtomically(out, converted));
+  std::printf("{\"converted\": \"%s\", \"iteration\": %lld, \"bytes\": %zu}\n",
+              out.c_str(), static_cast<long long>(trainer->iteration()),
+              converted.size());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -258,13 +287,18 @@ int main(int argc, char** argv) {
         absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_n));
     return status.ok() ? 0 : Fail(status);
   }
+  if (words.size() == 3 && words[0] == "convert-checkpoint") {
+    const absl::Status status = ConvertCheckpoint(words[1], words[2]);
+    return status.ok() ? 0 : Fail(status);
+  }
   original[0] = "proxflow-lab";
   if (words == std::vector<std::string>{"repro", "manifold"})
     return ReproManifold(absl::StrJoin(original, " "));
   if (words == std::vector<std::string>{"repro", "mnist"})
     return ReproMnist(absl::StrJoin(original, " "));
-  std::fprintf(stderr,
-               "usage: proxflow-lab train | repro manifold|mnist | bench "
-               "train|sample|matmul [flags] (see --help)\n");
+  std::fprintf(
+      stderr,
+      "usage: proxflow-lab train | repro manifold|mnist | bench "
+      "train|sample|matmul | convert-checkpoint IN OUT [flags] (see --help)\n");
   return 2;
 }
