@@ -8,6 +8,7 @@
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/fault_point.h"
 #include "server/job_manager.h"
 
 namespace proxflow::server {
@@ -144,6 +145,7 @@ absl::Status JobManager::SaveCheckpoint(ActiveJob& active,
   if (!stored.ok()) return stored.status();
   const pb::Checkpoint& saved = *stored;
 
+  CrashPoint("job.after_checkpoint_saved");
   job.set_checkpoint_step(step);
   pb::JobEvent event;
   auto* note = event.mutable_checkpoint_saved();

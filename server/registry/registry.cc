@@ -101,6 +101,7 @@ absl::StatusOr<pb::Checkpoint> Registry::SaveTraining(TrainingSave save) {
   c.mutable_build()->set_libtorch_version(options_.libtorch_version);
   c.mutable_build()->set_device(save.device);
   PROXFLOW_ASSIGN_OR_RETURN(c, CreatePending(std::move(c)));
+  CrashPoint("registry.after_pending");
 
   // The file, outside the lock: fsynced, renamed, then re-read.
   absl::Status stored = writer->Commit(sha, "").status();
@@ -128,6 +129,7 @@ absl::StatusOr<pb::Checkpoint> Registry::SaveTraining(TrainingSave save) {
   if (BeatsBest(c, current, policy))
     moves.push_back({c.model(), std::string(kBestAlias), c.version(), actor});
   PROXFLOW_RETURN_IF_ERROR(store_->Save({c}, moves));
+  CrashPoint("registry.after_ready");
 
   // Retention of this job's versions; a failure here leaves extra versions
   // for the next save or RunGc, never a broken one.

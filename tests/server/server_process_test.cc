@@ -12,11 +12,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proxflow/v1/registry.grpc.pb.h"
@@ -146,6 +149,60 @@ class ServerProcessTest : public ::testing::Test {
     EXPECT_EQ(events.back().state_change().step(), iterations);
   }
 
+  pb::Job GetJob(const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::GetJobRequest request;
+    request.set_job_id(id);
+    pb::Job job;
+    EXPECT_TRUE(stub_->GetJob(&context, request, &job).ok());
+    return job;
+  }
+  int64_t CurrentStep(const std::string& id) {
+    return GetJob(id).progress().step();
+  }
+  bool Finished(const std::string& id) {
+    const pb::Job job = GetJob(id);
+    return job.state() == pb::JOB_STATE_SUCCEEDED ||
+           job.state() == pb::JOB_STATE_FAILED ||
+           job.state() == pb::JOB_STATE_CANCELLED;
+  }
+
+  std::string Download(const std::string& ref) {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::DownloadCheckpointRequest request;
+    request.set_ref(ref);
+    auto reader = registry_->DownloadCheckpoint(&context, request);
+    pb::DownloadCheckpointResponse r;
+    std::string bytes;
+    while (reader->Read(&r)) bytes += r.chunk().data();
+    const grpc::Status s = reader->Finish();
+    EXPECT_TRUE(s.ok()) << ref << ": " << s.error_message();
+    return bytes;
+  }
+
+  // Every READY version of `jobs` downloads whole with its recorded SHA-256;
+  // none is PENDING (recovery settles them) unless `allow_pending`.
+  void ExpectRegistryIntact(const std::vector<std::string>& jobs,
+                            bool allow_pending) {
+    for (const std::string& id : jobs) {
+      for (const pb::Checkpoint& c :
+           Versions(id, pb::CHECKPOINT_STATUS_READY)) {
+        const std::string bytes = Download(c.uuid());
+        EXPECT_EQ(static_cast<int64_t>(bytes.size()), c.size_bytes())
+            << c.uuid();
+        ASSERT_EQ(c.files_size(), 1);
+        EXPECT_EQ(Sha256Hex(bytes), c.files(0).sha256()) << c.uuid();
+      }
+      if (!allow_pending) {
+        EXPECT_THAT(Versions(id, pb::CHECKPOINT_STATUS_PENDING),
+                    ::testing::IsEmpty())
+            << id;
+      }
+    }
+  }
+
   std::string data_dir_;
   std::unique_ptr<pb::TrainingService::Stub> stub_;
   std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
@@ -249,6 +306,83 @@ TEST_F(ServerProcessTest, KillDuringCheckpointWriteLeavesNoHalfVisibleVersion) {
   ASSERT_TRUE(registry_->RunGc(&context, pb::GcRequest(), &plan).ok());
   EXPECT_EQ(Versions(id, pb::CHECKPOINT_STATUS_READY).size(), 3u);
   EXPECT_EQ(second.Kill(SIGTERM), 0);
+}
+
+// Ten SIGKILLs at seeded random points — inside the checkpoint path (a
+// pending version, a written file, a READY version the job record does not
+// know yet) or from outside after a random amount of training — each followed
+// by a restart. Afterwards every job has SUCCEEDED with its full iteration
+// count, and after every restart each READY version downloads whole with the
+// hash its record states; none is left PENDING.
+TEST_F(ServerProcessTest, TenRandomKillsDuringTrainingAndCheckpointing) {
+  std::mt19937 rng(20261123);
+  std::vector<std::string> points = {
+      "registry.after_pending", "registry.after_blob_write",
+      "registry.after_ready", "job.after_checkpoint_saved"};
+  constexpr int64_t kIterations = 400;
+  const std::vector<std::string> extra = {"--max_concurrent_jobs=2"};
+  std::vector<std::string> jobs;
+  std::vector<std::string> report;
+  int crash_point_kills = 0, external_kills = 0;
+  for (int round = 0; round < 10; ++round) {
+    // Rounds 0-3 visit each crash point once, in a random order; the rest
+    // are a coin toss between a random crash point and an outside kill.
+    if (round == 0) std::shuffle(points.begin(), points.end(), rng);
+    const bool inside = round < 4 || rng() % 2 == 0;
+    const std::string point =
+        points[round < 4 ? round : rng() % points.size()];
+    const int hit = 1 + static_cast<int>(rng() % 2);
+    const int64_t steps = 20 + static_cast<int64_t>(rng() % 60);
+    ServerProcess server(data_dir_);
+    Connect(server.Start(inside ? absl::StrCat(point, ":", hit) : "", extra));
+    if (round > 0) ExpectRegistryIntact(jobs, /*allow_pending=*/false);
+    if (jobs.empty()) {
+      jobs = {SubmitToy(kIterations), SubmitToy(kIterations)};
+    }
+    // The first job still running; watch it until the server dies (crash
+    // point) or it has trained `steps` more iterations (then kill it here).
+    std::string target;
+    for (const std::string& id : jobs)
+      if (target.empty() && !Finished(id)) target = id;
+    ASSERT_FALSE(target.empty())
+        << "every job finished before round " << round << "; "
+        << absl::StrJoin(report, "; ");
+    const int64_t start = CurrentStep(target);
+    const auto events = Watch(target, [&](const pb::JobEvent& e) {
+      return !inside && e.has_progress() &&
+             e.progress().step() >= start + steps;
+    });
+    // Inside rounds: the stream breaks when the server kills itself; should
+    // the job end first, the kill comes from here.
+    const bool fired = inside && !events.empty() &&
+                       !(events.back().has_state_change() &&
+                         events.back().state_change().to() ==
+                             pb::JOB_STATE_SUCCEEDED);
+    const int status = server.Kill(SIGKILL);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round;
+    ASSERT_EQ(WTERMSIG(status), SIGKILL);
+    (fired ? crash_point_kills : external_kills)++;
+    report.push_back(fired ? absl::StrCat(point, ":", hit)
+                           : absl::StrCat("external at step >= ",
+                                          start + (inside ? 0 : steps)));
+  }
+  ServerProcess last(data_dir_);
+  Connect(last.Start("", extra));
+  for (const std::string& id : jobs) {
+    const auto events = Watch(id);
+    ASSERT_FALSE(events.empty());
+    ASSERT_TRUE(events.back().has_state_change()) << id;
+    EXPECT_EQ(events.back().state_change().to(), pb::JOB_STATE_SUCCEEDED)
+        << id << " " << events.back().state_change().reason();
+    EXPECT_EQ(events.back().state_change().step(), kIterations) << id;
+  }
+  ExpectRegistryIntact(jobs, /*allow_pending=*/false);
+  std::printf("kills: %d at crash points, %d external: %s\n",
+              crash_point_kills, external_kills,
+              absl::StrJoin(report, "; ").c_str());
+  EXPECT_EQ(crash_point_kills + external_kills, 10);
+  EXPECT_GE(crash_point_kills, 4);
+  EXPECT_EQ(last.Kill(SIGTERM), 0);
 }
 
 TEST_F(ServerProcessTest, ACheckpointMovesBetweenServersByteForByte) {
