@@ -1,6 +1,7 @@
 #include "server/job_manager.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -396,6 +397,31 @@ absl::Status JobManager::Transition(ActiveJob& active, pb::JobState to,
   }
   hub_.Notify(id);
   return absl::OkStatus();
+}
+
+void JobManager::TransitionDurably(ActiveJob& active, pb::JobState to,
+                                   absl::string_view reason,
+                                   const JobEdit& edit) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  std::string logged;
+  while (true) {
+    const absl::Status s = Transition(active, to, reason, edit);
+    if (s.ok()) return;
+    if (s.ToString() != logged) {
+      logged = s.ToString();
+      std::fprintf(stderr,
+                   "proxflow-server: job %s: cannot record %s (%s); retrying "
+                   "until the store accepts it\n",
+                   active.job.id().c_str(), pb::JobState_Name(to).c_str(),
+                   logged.c_str());
+    }
+    absl::MutexLock lock(&mu_);
+    const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return shutting_down_;
+    };
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), backoff)) return;
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
 }
 
 void JobManager::BeginDrain() {

@@ -165,6 +165,13 @@ class JobManager {
   absl::Status Transition(ActiveJob& active, proxflow::v1::JobState to,
                           absl::string_view reason, const JobEdit& edit)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Transition() to a terminal state, retried while the store refuses it (a
+  // full disk): watchers must see the end once space is back. Logs the
+  // refusal once per distinct error. Gives up only when shutdown begins, and
+  // then the job, still unfinished in the store, resumes at the next start.
+  void TransitionDurably(ActiveJob& active, proxflow::v1::JobState to,
+                         absl::string_view reason, const JobEdit& edit)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Saves `run` at `step` as a registry version of the job's model (which
   // applies the job's retention) and records a CheckpointSaved event. Does
   // nothing when `step` is already the newest checkpoint.

@@ -165,12 +165,10 @@ void JobManager::RunJob(ActiveJob& active) {
     job = active.job;
   }
   const auto fail = [&](absl::string_view reason) {
-    // When the store refuses the terminal state the job stays unfinished in
-    // the store and is recovered on the next start.
-    Transition(active, pb::JOB_STATE_FAILED, reason, [&](pb::Job& j) {
+    TransitionDurably(active, pb::JOB_STATE_FAILED, reason, [&](pb::Job& j) {
       j.set_failure_reason(std::string(reason));
       *j.mutable_end_time() = TimeUtil::GetCurrentTime();
-    }).IgnoreError();
+    });
   };
   absl::StatusOr<core::TrainOptions> options =
       core::ResolveTrainOptions(job.resolved_config());
@@ -289,23 +287,22 @@ void JobManager::RunJob(ActiveJob& active) {
   };
   switch (result->outcome) {
     case core::RunOutcome::kCompleted:
-      Transition(active, pb::JOB_STATE_SUCCEEDED, "completed",
-                 ended(result->iteration))
-          .IgnoreError();
+      TransitionDurably(active, pb::JOB_STATE_SUCCEEDED, "completed",
+                        ended(result->iteration));
       return;
     case core::RunOutcome::kCancelled:
       // Preempted by shutdown: the checkpoint is saved and the job stays
       // RUNNING in the store, so the next start resumes it.
       if (preempted) return;
-      Transition(active, pb::JOB_STATE_CANCELLED, "cancelled by client",
-                 ended(result->iteration))
-          .IgnoreError();
+      TransitionDurably(active, pb::JOB_STATE_CANCELLED, "cancelled by client",
+                        ended(result->iteration));
       return;
     case core::RunOutcome::kDiverged:
-      Transition(active, pb::JOB_STATE_FAILED, result->reason, [&](pb::Job& j) {
-        ended(result->iteration)(j);
-        j.set_failure_reason(result->reason);
-      }).IgnoreError();
+      TransitionDurably(active, pb::JOB_STATE_FAILED, result->reason,
+                        [&](pb::Job& j) {
+                          ended(result->iteration)(j);
+                          j.set_failure_reason(result->reason);
+                        });
       return;
   }
 }

@@ -15,9 +15,15 @@
 namespace proxflow {
 namespace {
 
+// A full disk or quota is RESOURCE_EXHAUSTED (the client may retry once space
+// is freed); anything else is INTERNAL.
 absl::Status Errno(absl::string_view step, const std::string& path) {
-  return absl::InternalError(
-      absl::StrCat(step, " ", path, ": ", std::strerror(errno)));
+  const int e = errno;
+  std::string message = absl::StrCat(step, " ", path, ": ", std::strerror(e));
+  if (e == ENOSPC || e == EDQUOT) {
+    return absl::ResourceExhaustedError(std::move(message));
+  }
+  return absl::InternalError(std::move(message));
 }
 
 }  // namespace

@@ -9,9 +9,14 @@
 namespace proxflow::server {
 namespace {
 
+// SQLITE_FULL (disk full) is RESOURCE_EXHAUSTED; anything else INTERNAL.
 absl::Status SqliteError(sqlite3* db, absl::string_view what) {
-  return absl::InternalError(
-      absl::StrCat("database: ", what, ": ", sqlite3_errmsg(db)));
+  std::string message =
+      absl::StrCat("database: ", what, ": ", sqlite3_errmsg(db));
+  if (db != nullptr && (sqlite3_errcode(db) & 0xff) == SQLITE_FULL) {
+    return absl::ResourceExhaustedError(std::move(message));
+  }
+  return absl::InternalError(std::move(message));
 }
 
 }  // namespace
@@ -109,10 +114,13 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql) {
 absl::Status Connection::Exec(absl::string_view sql) {
   const std::string copy(sql);
   char* message = nullptr;
-  if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &message) !=
-      SQLITE_OK) {
-    absl::Status status = absl::InternalError(
-        absl::StrCat("database: ", message == nullptr ? "error" : message));
+  const int rc = sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text =
+        absl::StrCat("database: ", message == nullptr ? "error" : message);
+    absl::Status status = (rc & 0xff) == SQLITE_FULL
+                              ? absl::ResourceExhaustedError(std::move(text))
+                              : absl::InternalError(std::move(text));
     sqlite3_free(message);
     return status;
   }

@@ -5,23 +5,28 @@
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proxflow/v1/dataset_service.grpc.pb.h"
 #include "proxflow/v1/registry.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 
@@ -46,15 +51,16 @@ class ServerProcessTest : public ::testing::Test {
     data_dir_ = pattern;
   }
   void TearDown() override {
+    if (mounted_) umount(data_dir_.c_str());
     if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
   void Connect(int port) {
     ASSERT_GT(port, 0) << "proxflow-server did not start";
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = pb::TrainingService::NewStub(channel);
-    registry_ = pb::CheckpointRegistry::NewStub(channel);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = pb::TrainingService::NewStub(channel_);
+    registry_ = pb::CheckpointRegistry::NewStub(channel_);
   }
 
   // The job's versions with `status`, in version order.
@@ -204,6 +210,8 @@ class ServerProcessTest : public ::testing::Test {
   }
 
   std::string data_dir_;
+  bool mounted_ = false;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::TrainingService::Stub> stub_;
   std::unique_ptr<pb::CheckpointRegistry::Stub> registry_;
 };
@@ -329,8 +337,7 @@ TEST_F(ServerProcessTest, TenRandomKillsDuringTrainingAndCheckpointing) {
     // are a coin toss between a random crash point and an outside kill.
     if (round == 0) std::shuffle(points.begin(), points.end(), rng);
     const bool inside = round < 4 || rng() % 2 == 0;
-    const std::string point =
-        points[round < 4 ? round : rng() % points.size()];
+    const std::string point = points[round < 4 ? round : rng() % points.size()];
     const int hit = 1 + static_cast<int>(rng() % 2);
     const int64_t steps = 20 + static_cast<int64_t>(rng() % 60);
     ServerProcess server(data_dir_);
@@ -344,9 +351,8 @@ TEST_F(ServerProcessTest, TenRandomKillsDuringTrainingAndCheckpointing) {
     std::string target;
     for (const std::string& id : jobs)
       if (target.empty() && !Finished(id)) target = id;
-    ASSERT_FALSE(target.empty())
-        << "every job finished before round " << round << "; "
-        << absl::StrJoin(report, "; ");
+    ASSERT_FALSE(target.empty()) << "every job finished before round " << round
+                                 << "; " << absl::StrJoin(report, "; ");
     const int64_t start = CurrentStep(target);
     const auto events = Watch(target, [&](const pb::JobEvent& e) {
       return !inside && e.has_progress() &&
@@ -354,10 +360,10 @@ TEST_F(ServerProcessTest, TenRandomKillsDuringTrainingAndCheckpointing) {
     });
     // Inside rounds: the stream breaks when the server kills itself; should
     // the job end first, the kill comes from here.
-    const bool fired = inside && !events.empty() &&
-                       !(events.back().has_state_change() &&
-                         events.back().state_change().to() ==
-                             pb::JOB_STATE_SUCCEEDED);
+    const bool fired =
+        inside && !events.empty() &&
+        !(events.back().has_state_change() &&
+          events.back().state_change().to() == pb::JOB_STATE_SUCCEEDED);
     const int status = server.Kill(SIGKILL);
     ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round;
     ASSERT_EQ(WTERMSIG(status), SIGKILL);
@@ -377,12 +383,159 @@ TEST_F(ServerProcessTest, TenRandomKillsDuringTrainingAndCheckpointing) {
     EXPECT_EQ(events.back().state_change().step(), kIterations) << id;
   }
   ExpectRegistryIntact(jobs, /*allow_pending=*/false);
-  std::printf("kills: %d at crash points, %d external: %s\n",
-              crash_point_kills, external_kills,
-              absl::StrJoin(report, "; ").c_str());
+  std::printf("kills: %d at crash points, %d external: %s\n", crash_point_kills,
+              external_kills, absl::StrJoin(report, "; ").c_str());
   EXPECT_EQ(crash_point_kills + external_kills, 10);
   EXPECT_GE(crash_point_kills, 4);
   EXPECT_EQ(last.Kill(SIGTERM), 0);
+}
+
+// A real full disk: the data directory on an 8 MiB tmpfs (needs root and
+// mount(2); skipped with the reason otherwise), filled to the last byte while
+// the server runs. Training, checkpoint saves and uploads fail with errors
+// that say the disk is full; the server keeps answering; nothing stored
+// before is lost or corrupted; once space is freed, work succeeds again,
+// also across a restart.
+TEST_F(ServerProcessTest, FullDiskGivesClearErrorsAndLosesNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  if (mount("tmpfs", data_dir_.c_str(), "tmpfs", 0, "size=8m") != 0) {
+    GTEST_SKIP() << "mount -t tmpfs is not permitted here: "
+                 << std::strerror(errno);
+  }
+  mounted_ = true;
+  ServerProcess server(data_dir_);
+  Connect(server.Start());
+  auto datasets = pb::DatasetService::NewStub(channel_);
+  const std::string before = SubmitToy(100);
+  Watch(before);
+  ASSERT_TRUE(Finished(before));
+  const auto stored = Versions(before, pb::CHECKPOINT_STATUS_READY);
+  ASSERT_FALSE(stored.empty());
+
+  const auto says_full = [](absl::string_view text) {
+    return absl::StrContains(text, "No space left on device") ||
+           absl::StrContains(text, "disk is full");
+  };
+  // A job that is training when the disk fills up.
+  const std::string running = [&] {
+    pb::SubmitJobRequest request;
+    request.mutable_config()->set_preset("toy-2d");
+    request.mutable_config()->set_iterations(5000);
+    request.mutable_config()->set_batch_size(128);
+    request.mutable_config()->set_log_interval(10);
+    request.mutable_config()->set_checkpoint_interval(20);
+    request.mutable_config()->set_eval_interval(0);
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::SubmitJobResponse response;
+    EXPECT_TRUE(stub_->SubmitJob(&context, request, &response).ok());
+    return response.job().id();
+  }();
+  Watch(running,
+        [](const pb::JobEvent& e) { return e.has_checkpoint_saved(); });
+
+  // Fill the file system.
+  const std::string filler = data_dir_ + "/filler";
+  {
+    const int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string block(64 << 10, 'x');
+    for (size_t n = block.size(); n >= 1; n /= 2) {
+      while (::write(fd, block.data(), n) == static_cast<ssize_t>(n)) {
+      }
+    }
+    ::close(fd);
+  }
+  // Its next checkpoint fails; so does recording FAILED (the database
+  // cannot grow either): the server says so and retries.
+  const std::string refusal = server.WaitForLog("cannot record", 300);
+  ASSERT_FALSE(refusal.empty()) << "no refusal logged";
+  std::printf("log while the disk is full: %s", refusal.c_str());
+  EXPECT_TRUE(says_full(refusal)) << refusal;
+  // Training: refused at submission, or the job fails saying why.
+  std::string training_error;
+  {
+    pb::SubmitJobRequest request;
+    request.mutable_config()->set_preset("toy-2d");
+    request.mutable_config()->set_iterations(40);
+    request.mutable_config()->set_checkpoint_interval(20);
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::SubmitJobResponse response;
+    const grpc::Status s = stub_->SubmitJob(&context, request, &response);
+    if (!s.ok()) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+      training_error = s.error_message();
+    } else {
+      const auto events = Watch(response.job().id());
+      ASSERT_TRUE(events.back().has_state_change());
+      EXPECT_EQ(events.back().state_change().to(), pb::JOB_STATE_FAILED);
+      training_error = GetJob(response.job().id()).failure_reason();
+    }
+  }
+  EXPECT_TRUE(says_full(training_error)) << training_error;
+  std::printf("training on a full disk: %s\n", training_error.c_str());
+  // A dataset upload.
+  std::string data = "PXFA";
+  const uint32_t version = 1;
+  const int64_t rows = 4096, cols = 2;
+  data.append(reinterpret_cast<const char*>(&version), 4);
+  data.append(reinterpret_cast<const char*>(&rows), 8);
+  data.append(reinterpret_cast<const char*>(&cols), 8);
+  data.append(rows * cols * sizeof(float), '\0');
+  const auto upload = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(60));
+    pb::Dataset response;
+    auto writer = datasets->UploadDataset(&context, &response);
+    pb::UploadDatasetRequest r;
+    r.mutable_header()->set_name("points");
+    r.mutable_header()->set_format(pb::DATASET_FORMAT_FLOAT32_ARRAY);
+    r.mutable_header()->set_sha256(Sha256Hex(data));
+    r.mutable_header()->set_size_bytes(static_cast<int64_t>(data.size()));
+    writer->Write(r);
+    r.set_chunk(data);
+    writer->Write(r);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const grpc::Status refused = upload();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(says_full(refused.error_message())) << refused.error_message();
+  std::printf("upload on a full disk: %d %s\n", refused.error_code(),
+              refused.error_message().c_str());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  // Still serving, nothing lost.
+  ExpectRegistryIntact({before}, /*allow_pending=*/false);
+  EXPECT_EQ(Versions(before, pb::CHECKPOINT_STATUS_READY).size(),
+            stored.size());
+
+  // Space again: the running job's end is recorded with its reason, and the
+  // same work succeeds, before and after a restart.
+  ASSERT_EQ(::unlink(filler.c_str()), 0);
+  {
+    const auto events = Watch(running);
+    ASSERT_TRUE(events.back().has_state_change());
+    const pb::Job job = GetJob(running);
+    std::printf("job training while the disk filled: %s at step %lld: %s\n",
+                pb::JobState_Name(job.state()).c_str(),
+                static_cast<long long>(job.progress().step()),
+                job.failure_reason().c_str());
+    EXPECT_EQ(job.state(), pb::JOB_STATE_FAILED);
+    EXPECT_TRUE(says_full(job.failure_reason())) << job.failure_reason();
+  }
+  ExpectRegistryIntact({before, running}, /*allow_pending=*/false);
+  EXPECT_TRUE(upload().ok());
+  EXPECT_EQ(server.Kill(SIGTERM), 0);
+  ServerProcess again(data_dir_);
+  Connect(again.Start());
+  ExpectRegistryIntact({before}, /*allow_pending=*/false);
+  const std::string after = SubmitToy(40);
+  const auto events = Watch(after);
+  ASSERT_TRUE(events.back().has_state_change());
+  EXPECT_EQ(events.back().state_change().to(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(again.Kill(SIGTERM), 0);
 }
 
 TEST_F(ServerProcessTest, ACheckpointMovesBetweenServersByteForByte) {

@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,12 +79,28 @@ class ServerProcess {
         drain_ = std::thread([this] {
           char rest[4096];
           while (std::fgets(rest, sizeof(rest), log_) != nullptr) {
+            std::lock_guard<std::mutex> lock(lines_mu_);
+            lines_.emplace_back(rest);
+            lines_cv_.notify_all();
           }
         });
         return port;
       }
     }
     return 0;
+  }
+
+  // The first log line after the port line that contains `text`, waiting up
+  // to `seconds`; empty when none came.
+  std::string WaitForLog(const std::string& text, int seconds) {
+    std::unique_lock<std::mutex> lock(lines_mu_);
+    std::string found;
+    lines_cv_.wait_for(lock, std::chrono::seconds(seconds), [&] {
+      for (const std::string& line : lines_)
+        if (line.find(text) != std::string::npos) found = line;
+      return !found.empty();
+    });
+    return found;
   }
 
   // The port of /metrics (after Start()); 0 when it printed none.
@@ -112,6 +131,9 @@ class ServerProcess {
   pid_t pid_ = -1;
   FILE* log_ = nullptr;
   std::thread drain_;
+  std::mutex lines_mu_;
+  std::condition_variable lines_cv_;
+  std::vector<std::string> lines_;
   int metrics_port_ = 0;
 };
 
