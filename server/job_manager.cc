@@ -193,6 +193,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   }
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(request.config()));
+  PROXFLOW_RETURN_IF_ERROR(CheckJobLimits(options, options_.limits));
   PROXFLOW_RETURN_IF_ERROR(CheckDataset(options));
   PROXFLOW_RETURN_IF_ERROR(ResolveInitFrom(options.resolved_config));
   pb::Job job;

@@ -29,6 +29,7 @@
 #include "proxflow/v1/training_service.pb.h"
 #include "server/device_pool.h"
 #include "server/event_hub.h"
+#include "server/job_limits.h"
 #include "server/metrics/job_metrics.h"
 #include "server/registry/registry.h"
 #include "server/storage/dataset_store.h"
@@ -45,6 +46,7 @@ struct JobManagerOptions {
   // Progress events at most this often (the last step is always reported).
   absl::Duration progress_min_interval = absl::Milliseconds(200);
   JobMetrics* metrics = nullptr;  // not owned; null records nothing
+  JobLimits limits;               // checked at submission
 };
 
 class JobManager {

@@ -46,6 +46,18 @@ ABSL_FLAG(int64_t, max_dataset_bytes, int64_t{1} << 30,
           "largest dataset upload accepted, in bytes");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "on SIGTERM, how long RPCs in progress may take to finish");
+ABSL_FLAG(int64_t, max_network_parameters, 50'000'000,
+          "generator + critic parameters of one training job at most");
+ABSL_FLAG(int64_t, max_batch_size, 8192,
+          "batch_size and eval_batch_size of one training job at most");
+ABSL_FLAG(int64_t, max_pool_bytes, int64_t{1} << 30,
+          "dataset or source pool of one training job at most (bytes)");
+ABSL_FLAG(int64_t, max_activation_elements, int64_t{1} << 28,
+          "batch x (generator depth x width + dimension) x steps of one "
+          "training job at most");
+ABSL_FLAG(int, max_concurrent_streams, 128,
+          "HTTP/2 streams open at once per client connection (more wait in "
+          "the client)");
 ABSL_FLAG(int, max_samples, 1024, "samples per Sample request at most");
 ABSL_FLAG(int, max_steps, 1000, "integration steps per Sample request at most");
 ABSL_FLAG(int, max_trajectory_frames, 16,
@@ -137,6 +149,24 @@ int main(int argc, char** argv) {
   options.progress_min_interval = absl::GetFlag(FLAGS_progress_min_interval);
   options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
   options.max_checkpoint_bytes = absl::GetFlag(FLAGS_max_checkpoint_bytes);
+  options.job_limits.max_network_parameters =
+      absl::GetFlag(FLAGS_max_network_parameters);
+  options.job_limits.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.job_limits.max_pool_bytes = absl::GetFlag(FLAGS_max_pool_bytes);
+  options.job_limits.max_activation_elements =
+      absl::GetFlag(FLAGS_max_activation_elements);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  for (const auto& [flag, value] :
+       {std::pair<const char*, int64_t>{
+            "max_network_parameters",
+            options.job_limits.max_network_parameters},
+        {"max_batch_size", options.job_limits.max_batch_size},
+        {"max_pool_bytes", options.job_limits.max_pool_bytes},
+        {"max_activation_elements", options.job_limits.max_activation_elements},
+        {"max_concurrent_streams", options.max_concurrent_streams}}) {
+    if (value < 1)
+      return Fail(absl::StrCat("--", flag, " must be >= 1, got ", value));
+  }
   options.sample_limits.max_samples = absl::GetFlag(FLAGS_max_samples);
   options.sample_limits.max_steps = absl::GetFlag(FLAGS_max_steps);
   options.sample_limits.max_trajectory_frames =

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   jm.metrics = server->job_metrics_.get();
   jm.max_concurrent_jobs = options.max_concurrent_jobs;
   jm.queue_limit = options.queue_limit;
+  jm.limits = options.job_limits;
   jm.devices = options.devices;
   jm.heartbeat_interval = options.heartbeat_interval;
   jm.progress_min_interval = options.progress_min_interval;
@@ -168,6 +169,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(options.listen, credentials, &server->port_);
+  // Messages: gRPC's 4 MiB default, stated (uploads arrive in <= 1 MiB chunks;
+  // a larger message is refused RESOURCE_EXHAUSTED by gRPC, naming the size).
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
   builder.RegisterService(server->training_service_.get());
   builder.RegisterService(server->dataset_service_.get());
   builder.RegisterService(server->registry_service_.get());

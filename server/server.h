@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "server/checkpoint_registry_service.h"
 #include "server/dataset_service.h"
+#include "server/job_limits.h"
 #include "server/job_manager.h"
 #include "server/metrics/job_metrics.h"
 #include "server/metrics/metrics_endpoint.h"
@@ -49,6 +50,10 @@ struct ServerOptions {
   absl::Duration progress_min_interval = absl::Milliseconds(200);
   int64_t max_dataset_bytes = int64_t{1} << 30;
   int64_t max_checkpoint_bytes = int64_t{1} << 30;  // largest upload
+  JobLimits job_limits;  // what one training job may ask for
+  // HTTP/2 streams one client connection may have open at once; further
+  // streams wait in the client's transport (gRPC's flow control).
+  int max_concurrent_streams = 128;
   // Sampling: engine settings (devices come from `devices`) and request limits.
   SampleEngineOptions sampling;
   SamplingLimits sample_limits;

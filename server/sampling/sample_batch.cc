@@ -22,7 +22,10 @@ std::vector<float> Rows(const core::PointSamples& points, int64_t first,
 }  // namespace
 
 void SampleEngine::RunBatch(Worker& worker, std::vector<Slice> slices) {
-  const SamplePlan& plan = slices.front().request->plan;  // the batch's key
+  // The batch's key. Held by its own reference: the first request may be
+  // cancelled and freed mid-batch (a use after free the load test found).
+  const std::shared_ptr<Request> key = slices.front().request;
+  const SamplePlan& plan = key->plan;
   int rows = 0;
   std::vector<uint64_t> seeds;
   for (const Slice& s : slices) {

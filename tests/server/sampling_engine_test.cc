@@ -169,6 +169,41 @@ TEST_F(SamplingEngineTest, CancellingOneRequestLeavesItsBatchMatesIntact) {
   EXPECT_EQ(xy[2], FakeValue(2, 0, 5));
 }
 
+// The load test's finding: the batch kept a reference to its first request's
+// plan; cancelling that request freed it mid-batch (use after free: the
+// step loop then read a garbage step count and failed INTERNAL "all 5 steps
+// are done"). ASan in scripts/sanitize reports the old code here.
+TEST_F(SamplingEngineTest,
+       CancellingTheFirstRequestOfABatchLeavesTheRestIntact) {
+  StartServer();
+  UploadModel("toy", "toy-2d");
+  sampling_backend_.HoldStepsAfter(0);
+  pb::SampleRequest one_step = Request("toy@latest", {9});
+  one_step.set_steps(1);
+  BackgroundSample blocker(sampling_.get(), one_step);
+  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 1));
+  auto drop = std::make_unique<BackgroundSample>(sampling_.get(),
+                                                 Request("toy@latest", {3, 4}));
+  ASSERT_TRUE(AwaitQueued(1));
+  BackgroundSample keep(sampling_.get(), Request("toy@latest", {1, 2}));
+  ASSERT_TRUE(AwaitQueued(2));
+  sampling_backend_.HoldStepsAfter(1);
+  ASSERT_TRUE(blocker.Join().status.ok());
+  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 2));
+  drop->Cancel();
+  EXPECT_EQ(drop->Join().status.error_code(), grpc::StatusCode::CANCELLED);
+  drop.reset();  // the client side of the cancelled call is gone too
+  ASSERT_TRUE(AwaitCancelsSeen(1));
+  sampling_backend_.ReleaseSteps();
+  const Streamed& k = keep.Join();
+  ASSERT_TRUE(k.status.ok()) << k.status.error_message();
+  ASSERT_TRUE(AwaitEngineIdle());
+  EXPECT_EQ(sampling_backend_.steps(), 1 + 5);  // blocker, then the batch
+  const auto* xy =
+      reinterpret_cast<const float*>(ItemBytes(k, k.done[0].item()).data());
+  EXPECT_EQ(xy[2], FakeValue(2, 0, 5));
+}
+
 TEST_F(SamplingEngineTest, ADeadlineEndsTheRequestAndFreesItsSlot) {
   StartServer();
   UploadModel("toy", "toy-2d");
