@@ -21,6 +21,7 @@
 #include "core/base/status_macros.h"
 #include "core/checkpoint_file.h"
 #include "core/device.h"
+#include "core/network_size.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
 #include "core/trainer.h"
@@ -182,6 +183,14 @@ absl::Status LoadAdam(const CheckpointFileView& file, absl::string_view prefix,
   return absl::OkStatus();
 }
 
+// LibTorch refusing values read from the file (e.g. an RNG state it cannot
+// use) is bad input, not a fault of the server.
+absl::Status RefusedIsBadInput(absl::Status status) {
+  if (status.code() != absl::StatusCode::kInternal) return status;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "checkpoint: LibTorch refused its contents (", status.message(), ")"));
+}
+
 std::vector<Metrics> HistoryOf(const pb::CheckpointHeader& h) {
   std::vector<Metrics> out;
   for (const pb::HistoryRow& row : h.history()) {
@@ -236,6 +245,26 @@ absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes) {
         absl::StrCat("checkpoint: its stored config does not resolve (",
                      options.status().message(), ")"));
   }
+  // The file must carry the values its config claims before any network is
+  // built: a small file whose config names huge networks would otherwise make
+  // the loader allocate them.
+  for (const auto& [prefix, need] :
+       {std::pair<std::string, int64_t>{"generator/",
+                                        GeneratorParameters(*options)},
+        {"critic/", CriticParameters(*options)}}) {
+    int64_t held = 0;
+    for (const auto& [name, tensor] : file.tensors) {
+      if (absl::StartsWith(name, prefix))
+        held += static_cast<int64_t>(tensor.second.size()) /
+                DTypeBytes(tensor.first->dtype());
+    }
+    if (held < need) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint: its config builds a ",
+                       prefix.substr(0, prefix.size() - 1), " of ", need,
+                       " parameters, the file holds ", held, " values for it"));
+    }
+  }
   if (file.header.iteration() < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "checkpoint: negative iteration ", file.header.iteration()));
@@ -246,34 +275,35 @@ absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes) {
 absl::Status LoadModule(const CheckpointFileView& file,
                         absl::string_view prefix, torch::nn::Module& module,
                         absl::string_view context, bool exact) {
-  return Fence("loading checkpoint weights", [&]() -> absl::Status {
-    absl::flat_hash_set<std::string> used;
-    const auto fill = [&](const std::string& name,
-                          at::Tensor& target) -> absl::Status {
-      const std::string key = absl::StrCat(prefix, "/", name);
-      PROXFLOW_ASSIGN_OR_RETURN(at::Tensor value,
-                                Get(file, key, context, &target));
-      torch::NoGradGuard no_grad;
-      target.copy_(value);
-      used.insert(key);
-      return absl::OkStatus();
-    };
-    for (auto& p : module.named_parameters(/*recurse=*/true))
-      PROXFLOW_RETURN_IF_ERROR(fill(p.key(), p.value()));
-    for (auto& b : module.named_buffers(/*recurse=*/true))
-      PROXFLOW_RETURN_IF_ERROR(fill(b.key(), b.value()));
-    if (exact) {
-      const std::string start = absl::StrCat(prefix, "/");
-      for (const auto& [name, unused] : file.tensors) {
-        if (absl::StartsWith(name, start) && !used.contains(name)) {
-          return Bad(context, absl::StrCat("tensor ", name,
-                                           " is not part of the network "
-                                           "its config builds"));
+  return RefusedIsBadInput(
+      Fence("loading checkpoint weights", [&]() -> absl::Status {
+        absl::flat_hash_set<std::string> used;
+        const auto fill = [&](const std::string& name,
+                              at::Tensor& target) -> absl::Status {
+          const std::string key = absl::StrCat(prefix, "/", name);
+          PROXFLOW_ASSIGN_OR_RETURN(at::Tensor value,
+                                    Get(file, key, context, &target));
+          torch::NoGradGuard no_grad;
+          target.copy_(value);
+          used.insert(key);
+          return absl::OkStatus();
+        };
+        for (auto& p : module.named_parameters(/*recurse=*/true))
+          PROXFLOW_RETURN_IF_ERROR(fill(p.key(), p.value()));
+        for (auto& b : module.named_buffers(/*recurse=*/true))
+          PROXFLOW_RETURN_IF_ERROR(fill(b.key(), b.value()));
+        if (exact) {
+          const std::string start = absl::StrCat(prefix, "/");
+          for (const auto& [name, unused] : file.tensors) {
+            if (absl::StartsWith(name, start) && !used.contains(name)) {
+              return Bad(context, absl::StrCat("tensor ", name,
+                                               " is not part of the network "
+                                               "its config builds"));
+            }
+          }
         }
-      }
-    }
-    return absl::OkStatus();
-  });
+        return absl::OkStatus();
+      }));
 }
 
 absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
@@ -324,22 +354,24 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
                                       "checkpoint: ", /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "critic", *s.critic,
                                       "checkpoint: ", /*exact=*/true));
-  PROXFLOW_RETURN_IF_ERROR(Fence("restoring checkpoint", [&]() -> absl::Status {
-    PROXFLOW_RETURN_IF_ERROR(
-        LoadAdam(stored.file, "generator_optimizer", *s.generator_optimizer));
-    PROXFLOW_RETURN_IF_ERROR(
-        LoadAdam(stored.file, "critic_optimizer", *s.critic_optimizer));
-    for (int i = 0; i < RandomStreams::kNumStreams; ++i) {
-      const at::Tensor like = s.rng.at(i).get_state();
-      PROXFLOW_ASSIGN_OR_RETURN(
-          at::Tensor state,
-          Get(stored.file,
-              absl::StrCat("rng/", RandomStreams::Name(static_cast<Stream>(i))),
-              "checkpoint: ", &like));
-      s.rng.at(i).set_state(state);
-    }
-    return absl::OkStatus();
-  }));
+  PROXFLOW_RETURN_IF_ERROR(
+      RefusedIsBadInput(Fence("restoring checkpoint", [&]() -> absl::Status {
+        PROXFLOW_RETURN_IF_ERROR(LoadAdam(stored.file, "generator_optimizer",
+                                          *s.generator_optimizer));
+        PROXFLOW_RETURN_IF_ERROR(
+            LoadAdam(stored.file, "critic_optimizer", *s.critic_optimizer));
+        for (int i = 0; i < RandomStreams::kNumStreams; ++i) {
+          const at::Tensor like = s.rng.at(i).get_state();
+          PROXFLOW_ASSIGN_OR_RETURN(
+              at::Tensor state,
+              Get(stored.file,
+                  absl::StrCat("rng/",
+                               RandomStreams::Name(static_cast<Stream>(i))),
+                  "checkpoint: ", &like));
+          s.rng.at(i).set_state(state);
+        }
+        return absl::OkStatus();
+      })));
   s.iteration = stored.file.header.iteration();
   s.history = HistoryOf(stored.file.header);
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));

@@ -3,15 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/network_size.h"
 
 namespace proxflow::server {
 namespace {
-
-// core/networks.h: the trunk takes a 28×28 image (784 inputs) to 8 × 7 × 7
-// features; extra inputs (time) are appended after it.
-constexpr int kImageInputs = 784;
-constexpr int kConvTrunkFeatures = 392;
-constexpr int64_t kConvTrunkParameters = 8 * 1 * 49 + 8 * 8 * 49;  // no biases
 
 absl::Status TooLarge(absl::string_view field, int64_t value,
                       absl::string_view what, absl::string_view flag,
@@ -23,34 +18,11 @@ absl::Status TooLarge(absl::string_view field, int64_t value,
 
 }  // namespace
 
-int DataDimension(const core::TrainOptions& o) {
-  return o.dataset.kind == core::DatasetKind::kMnist ? kImageInputs
-                                                     : o.dataset.dimension;
-}
-
-int64_t NetworkParameters(const core::NetworkOptions& n, int inputs,
-                          int outputs) {
-  int64_t total = 0;
-  int64_t in = inputs;
-  if (n.architecture == core::Architecture::kConv) {
-    total += kConvTrunkParameters;
-    in = kConvTrunkFeatures + std::max(0, inputs - kImageInputs);
-  }
-  for (int i = 0; i < n.depth; ++i) {
-    total += (in + 1) * n.width;
-    in = n.width;
-  }
-  return total + (in + 1) * outputs;
-}
-
 absl::Status CheckJobLimits(const core::TrainOptions& o,
                             const JobLimits& limits) {
-  const int d = DataDimension(o);
-  const int generator_outputs =
-      o.generator.form == core::GeneratorForm::kPotential ? 1 : d;
-  const int64_t generator =
-      NetworkParameters(o.generator.network, d + 1, generator_outputs);
-  const int64_t critic = NetworkParameters(o.critic.network, d, 1);
+  const int d = core::DataDimension(o);
+  const int64_t generator = core::GeneratorParameters(o);
+  const int64_t critic = core::CriticParameters(o);
   if (generator + critic > limits.max_network_parameters) {
     return TooLarge(
         "generator.network.width", o.generator.network.width,

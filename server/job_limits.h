@@ -27,14 +27,6 @@ struct JobLimits {
   int64_t max_activation_elements = int64_t{1} << 28;
 };
 
-// Width of a sample: 784 for MNIST, dataset.dimension otherwise.
-int DataDimension(const core::TrainOptions& options);
-
-// Parameters of an MLP (or conv trunk + MLP head) with `inputs` inputs and
-// `outputs` outputs, as core/networks.h builds it.
-int64_t NetworkParameters(const core::NetworkOptions& network, int inputs,
-                          int outputs);
-
 // INVALID_ARGUMENT naming the config field, its value and the server flag of
 // the limit it breaks.
 absl::Status CheckJobLimits(const core::TrainOptions& options,

@@ -3,6 +3,7 @@
 // each breach INVALID_ARGUMENT over RPC naming the field and the flag.
 #include "server/job_limits.h"
 
+#include "core/network_size.h"
 #include "core/options_resolver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,12 +24,12 @@ TEST(JobLimits, CountsParametersLikeTheNetworks) {
   // toy-2d potential: MLP 5×48 on (x, t) ∈ R³ → 1.
   core::NetworkOptions mlp{core::Architecture::kMlp, 5, 48,
                            core::Activation::kTanh};
-  EXPECT_EQ(NetworkParameters(mlp, 3, 1), 4 * 48 + 4 * 49 * 48 + 49);
+  EXPECT_EQ(core::NetworkParameters(mlp, 3, 1), 4 * 48 + 4 * 49 * 48 + 49);
   // mnist potential: conv trunk (392 + 3136 weights, no biases) + 3×512 on
   // 392 features + t.
   core::NetworkOptions conv{core::Architecture::kConv, 3, 512,
                             core::Activation::kRelu};
-  EXPECT_EQ(NetworkParameters(conv, 785, 1),
+  EXPECT_EQ(core::NetworkParameters(conv, 785, 1),
             3528 + 394 * 512 + 2 * 513 * 512 + 513);
 }
 
