@@ -202,23 +202,29 @@ void CheckpointFileWriter::Add(std::string name, pb::TensorDType dtype,
   entries_.push_back(std::move(e));
 }
 
+std::string AssembleCheckpointFile(const pb::CheckpointHeader& header,
+                                   absl::string_view data, uint32_t version) {
+  std::string serialized;
+  header.SerializeToString(&serialized);
+  std::string out;
+  out.reserve(AlignUp(kFixedHeader + serialized.size()) + data.size());
+  out.append(kCheckpointMagic, 8);
+  AppendLe<uint32_t>(out, version);
+  AppendLe<uint32_t>(out, 0);
+  AppendLe<uint64_t>(out, serialized.size());
+  out += serialized;
+  out.resize(AlignUp(out.size()), '\0');
+  out.append(data.data(), data.size());
+  return out;
+}
+
 std::string CheckpointFileWriter::Finish(pb::CheckpointHeader header) {
   header.set_format(kCheckpointFormatName);
   header.clear_tensors();
   for (auto& e : entries_) *header.add_tensors() = std::move(e);
   header.set_data_size(data_.size());
   header.set_data_sha256(Sha256Hex(data_));
-  std::string serialized;
-  header.SerializeToString(&serialized);
-  std::string out;
-  out.reserve(AlignUp(kFixedHeader + serialized.size()) + data_.size());
-  out.append(kCheckpointMagic, 8);
-  AppendLe<uint32_t>(out, kCheckpointFormatVersion);
-  AppendLe<uint32_t>(out, 0);
-  AppendLe<uint64_t>(out, serialized.size());
-  out += serialized;
-  out.resize(AlignUp(out.size()), '\0');
-  out += data_;
+  std::string out = AssembleCheckpointFile(header, data_);
   data_.clear();
   entries_.clear();
   return out;

@@ -48,6 +48,12 @@ struct CheckpointFileView {
 // zip archive) is refused with a message naming the conversion command.
 absl::StatusOr<CheckpointFileView> ParseCheckpointFile(absl::string_view bytes);
 
+// The file layout around `header` and `data`, as they are (nothing filled
+// in or checked): for the writer, and for tests and tools that craft files.
+std::string AssembleCheckpointFile(const proxflow::v1::CheckpointHeader& header,
+                                   absl::string_view data,
+                                   uint32_t version = kCheckpointFormatVersion);
+
 // Collects tensors, then writes a file. Tensor bytes are copied at Add().
 class CheckpointFileWriter {
  public:

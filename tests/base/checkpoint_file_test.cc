@@ -21,20 +21,9 @@ std::string Floats(std::initializer_list<float> v) {
   return out;
 }
 
-// A file laid out by hand (magic, version, header, padding, data) so that the
-// header can say anything.
 std::string Assemble(const pb::CheckpointHeader& h, const std::string& data,
                      uint32_t version = 2) {
-  std::string header;
-  h.SerializeToString(&header);
-  std::string out = "PXFLCKPT";
-  out.append(reinterpret_cast<const char*>(&version), 4);
-  out.append(4, '\0');
-  const uint64_t size = header.size();
-  out.append(reinterpret_cast<const char*>(&size), 8);
-  out += header;
-  out.resize((out.size() + 63) / 64 * 64, '\0');
-  return out + data;
+  return AssembleCheckpointFile(h, data, version);
 }
 
 // A header whose one tensor "w" (float32, `shape`) covers `data`.

@@ -26,17 +26,7 @@ namespace {
 namespace pb = ::proxflow::v1;
 
 std::string Assemble(const pb::CheckpointHeader& h, const std::string& data) {
-  std::string header;
-  h.SerializeToString(&header);
-  std::string out = "PXFLCKPT";
-  const uint32_t version = 2, reserved = 0;
-  const uint64_t size = header.size();
-  out.append(reinterpret_cast<const char*>(&version), 4);
-  out.append(reinterpret_cast<const char*>(&reserved), 4);
-  out.append(reinterpret_cast<const char*>(&size), 8);
-  out += header;
-  out.resize((out.size() + 63) / 64 * 64, '\0');
-  return out + data;
+  return AssembleCheckpointFile(h, data);
 }
 
 TEST(CheckpointMutation, EveryLoaderAnswersOkOrInvalidArgument) {
