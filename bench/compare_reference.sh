@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Training iterations/s of proxflow beside the plain PyTorch eager reference
-# (bench/reference/train_reference.py, Debian's python3-torch), same machine, same run, same
-# thread count; prints both JSON lines and the ratio per workload.
-#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS]
+# proxflow beside plain PyTorch eager references (Debian's python3-torch), same machine, same
+# run, same thread count: training iterations/s (bench/reference/train_reference.py) and
+# sampling images/s per batch size (bench/reference/sample_reference.py; mnist too when
+# PROXFLOW_MNIST_DIR is set). Prints every JSON line and one ratio line per workload.
+#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS] [BATCHES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 iterations=${2:-200}
 repeats=${3:-3}
+batches=${4:-1,16,256,4096}
 lab=${PROXFLOW_LAB:-build/tools/lab/proxflow-lab}
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "compare_reference: installing Debian's python3-torch for the reference"
@@ -24,4 +26,26 @@ for workload in "toy-2d 2" "manifold-12d 12"; do
   a=$(echo "$ours" | grep -oE '"iterations_per_second_median": [0-9.]+' | grep -oE '[0-9.]+$')
   b=$(echo "$ref" | grep -oE '"iterations_per_second_median": [0-9.]+' | grep -oE '[0-9.]+$')
   echo "$1: proxflow $a it/s, reference $b it/s, ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+done
+
+# Sampling: images/s per batch size, joined on the batch.
+presets=(toy-2d)
+[ -n "${PROXFLOW_MNIST_DIR:-}" ] && presets+=(mnist)
+for preset in "${presets[@]}"; do
+  ours=$("$lab" bench sample --preset "$preset" --threads "$threads" --batches "$batches" \
+           --repeats "$repeats" --mnist_dir "${PROXFLOW_MNIST_DIR:-}" 2>/dev/null)
+  ref=$(/usr/bin/python3 bench/reference/sample_reference.py --preset "$preset" \
+          --threads "$threads" --batches "$batches" --repeats "$repeats")
+  echo "$ours"
+  echo "$ref"
+  /usr/bin/python3 - "$preset" "$ours" "$ref" <<'PY'
+import json, sys
+preset, ours, ref = sys.argv[1], sys.argv[2], sys.argv[3]
+rate = lambda text: {j["batch"]: j["images_per_second_median"]
+                     for j in map(json.loads, text.splitlines())}
+a, b = rate(ours), rate(ref)
+for batch in sorted(a):
+    print(f"sample {preset} batch {batch}: proxflow {a[batch]:.1f} images/s, "
+          f"reference {b[batch]:.1f} images/s, ratio {a[batch] / b[batch]:.2f}")
+PY
 done
