@@ -182,7 +182,8 @@ absl::Status CheckCheckpointContainer(absl::string_view b) {
       inflated += size;
       if (size > 1032 * compressed + 1024 || inflated > kMaxInflatedBytes) {
         return Bad(absl::StrCat("deflated entry \"", name.substr(0, 64),
-                                "\" claims ", size, " bytes from ", compressed));
+                                "\" claims ", size, " bytes from ",
+                                compressed));
       }
     } else {
       return Bad(absl::StrCat("entry \"", name.substr(0, 64),

@@ -10,13 +10,10 @@
 #include <torch/nn/module.h>
 #include <torch/serialize/input-archive.h>
 
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/base/status_macros.h"
 #include "core/checkpoint_guard.h"
-#include "core/device.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
 #include "core/trainer.h"

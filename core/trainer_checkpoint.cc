@@ -20,7 +20,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/checkpoint_file.h"
-#include "core/device.h"
 #include "core/network_size.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
@@ -324,13 +323,14 @@ absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
     const TrainOptions& options, const RuntimeOptions& runtime,
     absl::string_view init_checkpoint) {
-  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
-                            BuildImpl(options, runtime));
+  // The file first: foreign bytes are refused before anything is built.
   absl::StatusOr<StoredCheckpoint> stored = ReadCheckpoint(init_checkpoint);
   if (!stored.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("training.init_from: ", stored.status().message()));
   }
+  PROXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
+                            BuildImpl(options, runtime));
   // Same names, shapes checked one by one: another architecture is refused
   // naming the first tensor that does not fit.
   PROXFLOW_RETURN_IF_ERROR(

@@ -18,23 +18,7 @@ import time
 
 import torch
 
-
-def glorot(net):
-    for m in net.modules():
-        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.xavier_normal_(m.weight)
-            if m.bias is not None:
-                torch.nn.init.zeros_(m.bias)
-    return net
-
-
-def mlp(inputs, depth, width, activation):
-    layers, size = [], inputs
-    for _ in range(depth):
-        layers += [torch.nn.Linear(size, width), activation()]
-        size = width
-    layers.append(torch.nn.Linear(size, 1))
-    return torch.nn.Sequential(*layers)
+from reference_nets import glorot, mlp
 
 
 class ConvPotential(torch.nn.Module):

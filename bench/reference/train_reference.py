@@ -19,6 +19,8 @@ import time
 
 import torch
 
+from reference_nets import mlp
+
 
 def pinwheel(n, gen):
     f = torch.randn(n, 2, generator=gen, dtype=torch.float64) * torch.tensor([0.3, 0.1], dtype=torch.float64)
@@ -29,20 +31,6 @@ def pinwheel(n, gen):
     x = f[:, 0] * c + f[:, 1] * s
     y = -f[:, 0] * s + f[:, 1] * c
     return (1.4 * torch.stack([x, y], 1)).float()
-
-
-def mlp(inputs, depth, width, activation, outputs=1):
-    layers, size = [], inputs
-    for _ in range(depth):
-        layers += [torch.nn.Linear(size, width), activation()]
-        size = width
-    layers.append(torch.nn.Linear(size, outputs))
-    net = torch.nn.Sequential(*layers)
-    for m in net.modules():
-        if isinstance(m, torch.nn.Linear):
-            torch.nn.init.xavier_normal_(m.weight)
-            torch.nn.init.zeros_(m.bias)
-    return net
 
 
 class Reference:

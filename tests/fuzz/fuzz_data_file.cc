@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace core = proxflow::core;
   const std::string path = proxflow::fuzz::WriteInput(
       std::string(reinterpret_cast<const char*>(data), size));
-  for (auto format : {core::DataFileFormat::kIdx,
-                      core::DataFileFormat::kFloat32Array})
+  for (auto format :
+       {core::DataFileFormat::kIdx, core::DataFileFormat::kFloat32Array})
     (void)core::InspectDataFile(path, format, "fuzz");
   auto rows = core::ReadDataFile(path, "fuzz");
   if (rows.ok()) {

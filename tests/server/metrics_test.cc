@@ -4,9 +4,9 @@
 #include <map>
 #include <string>
 
-#include "absl/time/clock.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "core/base/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

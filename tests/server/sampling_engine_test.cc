@@ -63,6 +63,45 @@ class SamplingEngineTest : public SamplingTest {
     return false;
   }
   static absl::Time Soon() { return absl::Now() + absl::Seconds(30); }
+
+  // Two requests queued behind a one-step blocker share a batch; the one
+  // queued first (`cancel_first`) or second is cancelled before step 2 and
+  // its client goes away; the other finishes with its own values.
+  void CancelOneOfABatchOfTwo(bool cancel_first) {
+    StartServer();
+    UploadModel("toy", "toy-2d");
+    sampling_backend_.HoldStepsAfter(0);
+    pb::SampleRequest one_step = Request("toy@latest", {9});
+    one_step.set_steps(1);
+    BackgroundSample blocker(sampling_.get(), one_step);
+    ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 1));
+    std::unique_ptr<BackgroundSample> keep, drop;
+    for (const bool first : {true, false}) {
+      const bool dropped = first == cancel_first;
+      (dropped ? drop : keep) = std::make_unique<BackgroundSample>(
+          sampling_.get(),
+          Request("toy@latest", dropped ? std::vector<uint64_t>{3, 4}
+                                        : std::vector<uint64_t>{1, 2}));
+      ASSERT_TRUE(AwaitQueued(first ? 1 : 2));
+    }
+    // The blocker's one step passes; the shared batch waits before step 2.
+    sampling_backend_.HoldStepsAfter(1);
+    ASSERT_TRUE(blocker.Join().status.ok());
+    ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 2));
+    drop->Cancel();
+    EXPECT_EQ(drop->Join().status.error_code(), grpc::StatusCode::CANCELLED);
+    drop.reset();  // the client side of the cancelled call is gone too
+    ASSERT_TRUE(AwaitCancelsSeen(1));
+    sampling_backend_.ReleaseSteps();
+    const Streamed& k = keep->Join();
+    ASSERT_TRUE(k.status.ok()) << k.status.error_message();
+    EXPECT_EQ(k.summary.batch_size(), 4);
+    ASSERT_TRUE(AwaitEngineIdle());
+    EXPECT_EQ(sampling_backend_.steps(), 1 + 5);  // blocker, then the batch
+    const auto* xy =
+        reinterpret_cast<const float*>(ItemBytes(k, k.done[0].item()).data());
+    EXPECT_EQ(xy[2], FakeValue(2, 0, 5));
+  }
 };
 
 TEST_F(SamplingEngineTest, ConcurrentCompatibleRequestsShareABatch) {
@@ -142,31 +181,7 @@ TEST_F(SamplingEngineTest, CancellingStopsTheIntegrationWithinOneStep) {
 }
 
 TEST_F(SamplingEngineTest, CancellingOneRequestLeavesItsBatchMatesIntact) {
-  StartServer();
-  UploadModel("toy", "toy-2d");
-  sampling_backend_.HoldStepsAfter(0);
-  pb::SampleRequest one_step = Request("toy@latest", {9});
-  one_step.set_steps(1);
-  BackgroundSample blocker(sampling_.get(), one_step);
-  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 1));
-  BackgroundSample keep(sampling_.get(), Request("toy@latest", {1, 2}));
-  ASSERT_TRUE(AwaitQueued(1));
-  BackgroundSample drop(sampling_.get(), Request("toy@latest", {3, 4}));
-  ASSERT_TRUE(AwaitQueued(2));
-  // The blocker's one step passes; the shared batch waits before step 2.
-  sampling_backend_.HoldStepsAfter(1);
-  ASSERT_TRUE(blocker.Join().status.ok());
-  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 2));
-  drop.Cancel();
-  EXPECT_EQ(drop.Join().status.error_code(), grpc::StatusCode::CANCELLED);
-  ASSERT_TRUE(AwaitCancelsSeen(1));
-  sampling_backend_.ReleaseSteps();
-  const Streamed& k = keep.Join();
-  ASSERT_TRUE(k.status.ok()) << k.status.error_message();
-  EXPECT_EQ(k.summary.batch_size(), 4);
-  const auto* xy =
-      reinterpret_cast<const float*>(ItemBytes(k, k.done[0].item()).data());
-  EXPECT_EQ(xy[2], FakeValue(2, 0, 5));
+  CancelOneOfABatchOfTwo(/*cancel_first=*/false);
 }
 
 // The load test's finding: the batch kept a reference to its first request's
@@ -175,33 +190,7 @@ TEST_F(SamplingEngineTest, CancellingOneRequestLeavesItsBatchMatesIntact) {
 // are done"). ASan in scripts/sanitize reports the old code here.
 TEST_F(SamplingEngineTest,
        CancellingTheFirstRequestOfABatchLeavesTheRestIntact) {
-  StartServer();
-  UploadModel("toy", "toy-2d");
-  sampling_backend_.HoldStepsAfter(0);
-  pb::SampleRequest one_step = Request("toy@latest", {9});
-  one_step.set_steps(1);
-  BackgroundSample blocker(sampling_.get(), one_step);
-  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 1));
-  auto drop = std::make_unique<BackgroundSample>(sampling_.get(),
-                                                 Request("toy@latest", {3, 4}));
-  ASSERT_TRUE(AwaitQueued(1));
-  BackgroundSample keep(sampling_.get(), Request("toy@latest", {1, 2}));
-  ASSERT_TRUE(AwaitQueued(2));
-  sampling_backend_.HoldStepsAfter(1);
-  ASSERT_TRUE(blocker.Join().status.ok());
-  ASSERT_TRUE(sampling_backend_.AwaitHeld(Soon(), 2));
-  drop->Cancel();
-  EXPECT_EQ(drop->Join().status.error_code(), grpc::StatusCode::CANCELLED);
-  drop.reset();  // the client side of the cancelled call is gone too
-  ASSERT_TRUE(AwaitCancelsSeen(1));
-  sampling_backend_.ReleaseSteps();
-  const Streamed& k = keep.Join();
-  ASSERT_TRUE(k.status.ok()) << k.status.error_message();
-  ASSERT_TRUE(AwaitEngineIdle());
-  EXPECT_EQ(sampling_backend_.steps(), 1 + 5);  // blocker, then the batch
-  const auto* xy =
-      reinterpret_cast<const float*>(ItemBytes(k, k.done[0].item()).data());
-  EXPECT_EQ(xy[2], FakeValue(2, 0, 5));
+  CancelOneOfABatchOfTwo(/*cancel_first=*/true);
 }
 
 TEST_F(SamplingEngineTest, ADeadlineEndsTheRequestAndFreesItsSlot) {

@@ -77,21 +77,29 @@ class ServerProcessTest : public ::testing::Test {
     return {response.checkpoints().begin(), response.checkpoints().end()};
   }
 
-  std::string SubmitToy(int64_t iterations) {
+  // Submits a toy job; its id in `*id` when accepted.
+  grpc::Status TrySubmitToy(int64_t iterations, int64_t checkpoint_interval,
+                            std::string* id) {
     pb::SubmitJobRequest request;
     auto* c = request.mutable_config();
     c->set_preset("toy-2d");
     c->set_iterations(iterations);
     c->set_batch_size(128);
     c->set_log_interval(10);
-    c->set_checkpoint_interval(50);
+    c->set_checkpoint_interval(checkpoint_interval);
     c->set_eval_interval(0);
     grpc::ClientContext context;
     context.set_deadline(Deadline(60));
     pb::SubmitJobResponse response;
     grpc::Status s = stub_->SubmitJob(&context, request, &response);
+    *id = response.job().id();
+    return s;
+  }
+  std::string SubmitToy(int64_t iterations, int64_t checkpoint_interval = 50) {
+    std::string id;
+    const grpc::Status s = TrySubmitToy(iterations, checkpoint_interval, &id);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return response.job().id();
+    return id;
   }
 
   // Every event from the start until the stream ends or `stop` is true.
@@ -407,20 +415,7 @@ TEST_F(ServerProcessTest, FullDiskGivesClearErrorsAndLosesNothing) {
            absl::StrContains(text, "disk is full");
   };
   // A job that is training when the disk fills up.
-  const std::string running = [&] {
-    pb::SubmitJobRequest request;
-    request.mutable_config()->set_preset("toy-2d");
-    request.mutable_config()->set_iterations(5000);
-    request.mutable_config()->set_batch_size(128);
-    request.mutable_config()->set_log_interval(10);
-    request.mutable_config()->set_checkpoint_interval(20);
-    request.mutable_config()->set_eval_interval(0);
-    grpc::ClientContext context;
-    context.set_deadline(Deadline(60));
-    pb::SubmitJobResponse response;
-    EXPECT_TRUE(stub_->SubmitJob(&context, request, &response).ok());
-    return response.job().id();
-  }();
+  const std::string running = SubmitToy(5000, /*checkpoint_interval=*/20);
   Watch(running,
         [](const pb::JobEvent& e) { return e.has_checkpoint_saved(); });
 
@@ -445,22 +440,16 @@ TEST_F(ServerProcessTest, FullDiskGivesClearErrorsAndLosesNothing) {
   // Training: refused at submission, or the job fails saying why.
   std::string training_error;
   {
-    pb::SubmitJobRequest request;
-    request.mutable_config()->set_preset("toy-2d");
-    request.mutable_config()->set_iterations(40);
-    request.mutable_config()->set_checkpoint_interval(20);
-    grpc::ClientContext context;
-    context.set_deadline(Deadline(60));
-    pb::SubmitJobResponse response;
-    const grpc::Status s = stub_->SubmitJob(&context, request, &response);
+    std::string id;
+    const grpc::Status s = TrySubmitToy(40, 20, &id);
     if (!s.ok()) {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
       training_error = s.error_message();
     } else {
-      const auto events = Watch(response.job().id());
+      const auto events = Watch(id);
       ASSERT_TRUE(events.back().has_state_change());
       EXPECT_EQ(events.back().state_change().to(), pb::JOB_STATE_FAILED);
-      training_error = GetJob(response.job().id()).failure_reason();
+      training_error = GetJob(id).failure_reason();
     }
   }
   EXPECT_TRUE(says_full(training_error)) << training_error;

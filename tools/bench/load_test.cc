@@ -19,7 +19,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -146,8 +145,7 @@ int main(int argc, char** argv) {
   const int64_t rss_before = ProcKib(pid, "VmRSS");
 
   Stats stats;
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> rss_max{0};
+  int64_t rss_max = rss_before;  // written by the health thread only
   std::vector<std::thread> threads;
   const Clock::time_point end = Clock::now() + std::chrono::seconds(seconds);
 
@@ -176,7 +174,7 @@ int main(int argc, char** argv) {
                                             : "sample";
       auto stub = pb::SamplingService::NewStub(channel(i));
       std::mt19937 rng(1000 + i);
-      while (!stop.load() && Clock::now() < end) {
+      while (Clock::now() < end) {
         pb::SampleRequest request;
         request.set_model_ref(model);
         request.set_num_samples(16 + static_cast<int>(rng() % 241));
@@ -227,12 +225,11 @@ int main(int argc, char** argv) {
       if (!s.ok() ||
           response.status() != grpc::health::v1::HealthCheckResponse::SERVING)
         ++health_failures;
-      rss_max = std::max(rss_max.load(), ProcKib(pid, "VmRSS"));
+      rss_max = std::max(rss_max, ProcKib(pid, "VmRSS"));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
   health.join();
-  stop = true;
   for (auto& t : threads) t.join();
 
   // Jobs: where they got to; cancel those still going.
@@ -289,8 +286,7 @@ int main(int argc, char** argv) {
       health_ms.size(), static_cast<long long>(health_failures),
       Quantile(health_ms, 0.5), Quantile(health_ms, 0.99),
       Quantile(health_ms, 1.0), absl::StrJoin(states, ", ").c_str(),
-      static_cast<long long>(rss_before),
-      static_cast<long long>(rss_max.load()),
+      static_cast<long long>(rss_before), static_cast<long long>(rss_max),
       static_cast<long long>(ProcKib(pid, "VmRSS")),
       static_cast<long long>(ProcKib(pid, "VmHWM")));
   return stats.unexpected == 0 && health_failures == 0 ? 0 : 1;
