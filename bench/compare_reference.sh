@@ -15,6 +15,13 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "compare_reference: installing Debian's python3-torch for the reference"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
+# The reference runs on the OpenBLAS kernels proxflow runs on (proxflow-lab re-executes itself
+# with OPENBLAS_CORETYPE when OpenBLAS falls back to its generic kernels; see
+# core/base/blas_kernels.h), so the ratios measure the implementations, not the BLAS choice.
+blas=$("$lab" bench blas 2>/dev/null)
+echo "$blas"
+core=$(echo "$blas" | grep -oE '"openblas_core": "[A-Za-z0-9]*"' | grep -oE '[A-Za-z0-9]+"$' | tr -d '"')
+[ -n "$core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && export OPENBLAS_CORETYPE="$core"
 for workload in "toy-2d 2" "manifold-12d 12"; do
   set -- $workload
   ours=$("$lab" bench train --preset "$1" --threads "$threads" --iterations "$iterations" \

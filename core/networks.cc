@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/autocast.h"
+#include "core/fast_tanh.h"
 
 namespace proxflow::core {
 
@@ -56,7 +57,7 @@ torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
     if (i == last) break;
     switch (activation_) {
       case Activation::kTanh:
-        h = at::tanh(h);
+        h = Tanh(h);
         break;
       case Activation::kRelu:
         h = at::relu(h);
@@ -83,10 +84,12 @@ torch::Tensor FlowNetImpl::InputGradient(const torch::Tensor& x,
     auto* linear = layers_[i]->as<torch::nn::Linear>();
     const torch::Tensor z = at::addmm(linear->bias, h, linear->weight.t());
     switch (activation_) {
-      case Activation::kTanh:
-        h = at::tanh(z);
-        derivative.push_back(1 - h * h);
+      case Activation::kTanh: {
+        auto [value, slope] = TanhAndDerivative(z);
+        h = std::move(value);
+        derivative.push_back(std::move(slope));
         break;
+      }
       case Activation::kRelu:
         h = at::relu(z);
         derivative.push_back(z.gt(0).to(z.dtype()));

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,36 @@ at::Tensor Trainer::Impl::Generate(const at::Tensor& x0) {
   return Integrate(Solver::kEuler, flow->Field(), x0, 0.0, options.flow.dt,
                    options.flow.steps)
       .final;
+}
+
+std::vector<at::Tensor> Trainer::Impl::GenerateCriticBatches(int steps,
+                                                             int64_t batch) {
+  // Each step's source batch, drawn in step order from the source stream.
+  std::vector<at::Tensor> sources;
+  sources.reserve(steps);
+  for (int k = 0; k < steps; ++k)
+    sources.push_back(SourceBatch(batch, rng.Get(Stream::kSource)));
+  // θ does not change during the critic steps, so their flows can run as one
+  // batch: fewer, larger operations (the rows do not interact). Groups stay
+  // within kMaxCriticGenerationRows so a large batch does not multiply the
+  // peak activation memory.
+  constexpr int64_t kMaxCriticGenerationRows = 2048;
+  const int64_t per_group = std::max<int64_t>(
+      1, kMaxCriticGenerationRows / std::max<int64_t>(batch, 1));
+  std::vector<at::Tensor> generated;
+  generated.reserve(steps);
+  for (int first = 0; first < steps; first += per_group) {
+    const int count =
+        static_cast<int>(std::min<int64_t>(per_group, steps - first));
+    if (count == 1) {
+      generated.push_back(Generate(sources[first]));
+      continue;
+    }
+    const at::Tensor x_T = Generate(at::cat(
+        at::TensorList(sources.data() + first, static_cast<size_t>(count)), 0));
+    for (at::Tensor& part : x_T.split(batch, 0)) generated.push_back(part);
+  }
+  return generated;
 }
 
 at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T,
@@ -134,9 +165,10 @@ absl::StatusOr<Metrics> Trainer::Step() {
     const TrainOptions& o = s.options;
     const int64_t batch = o.batch_size;
     at::Tensor critic_loss, estimate, penalty;
+    const std::vector<at::Tensor> generated =
+        s.GenerateCriticBatches(o.critic.steps_per_iteration, batch);
     for (int k = 0; k < o.critic.steps_per_iteration; ++k) {
-      const at::Tensor x_T =
-          s.Generate(s.SourceBatch(batch, s.rng.Get(Stream::kSource)));
+      const at::Tensor& x_T = generated[k];
       const at::Tensor y = s.DataBatch(batch, s.rng.Get(Stream::kData));
       const at::Tensor u =
           at::rand({batch, 1}, s.rng.Get(Stream::kInterpolation), at::kFloat)

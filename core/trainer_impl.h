@@ -81,6 +81,9 @@ struct Trainer::Impl {
   at::Tensor DataBatch(int64_t n, at::Generator& gen);
   // x_T of the training flow (Euler, training dt) without graph to θ.
   at::Tensor Generate(const at::Tensor& x0);
+  // x_T for each of `steps` critic steps (`batch` rows each, generated without
+  // a graph to θ), from source batches drawn in step order.
+  std::vector<at::Tensor> GenerateCriticBatches(int steps, int64_t batch);
   // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N; differentiable when create_graph.
   at::Tensor TerminalResidual(const at::Tensor& x_T, bool create_graph);
 

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
 #include "core/device.h"
 #include "server/core_backend.h"
@@ -122,6 +123,8 @@ bool IsLoopback(const std::string& listen) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts: may re-execute with better BLAS kernels.
+  const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
   absl::SetProgramUsageMessage(
       "proxflow-server: training jobs and datasets over gRPC");
   absl::ParseCommandLine(argc, argv);
@@ -238,10 +241,13 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "proxflow-server: serving on port %d (data %s, devices %s, "
-               "%d torch threads, LibTorch %s)\n",
+               "%d torch threads, LibTorch %s, OpenBLAS %s kernels chosen by "
+               "%s)\n",
                port, options.data_dir.c_str(),
                absl::StrJoin(options.devices, ",").c_str(), *threads,
-               core::TorchVersion().c_str());
+               core::TorchVersion().c_str(),
+               blas.core.empty() ? "no" : blas.core.c_str(),
+               blas.chosen_by.c_str());
   std::fprintf(stderr, "proxflow-server: TLS %s, authentication %s\n",
                options.tls_cert_file.empty() ? "off"
                : options.tls_client_ca_file.empty()

@@ -5,9 +5,11 @@
 
 #include <cstdio>
 
+#include "core/base/blas_kernels.h"
 #include "core/device.h"
 
 int main(int argc, char** argv) {
+  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
   testing::InitGoogleTest(&argc, argv);
   auto threads = proxflow::core::ConfigureTorchThreads(1);
   if (!threads.ok()) {

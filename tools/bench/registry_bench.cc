@@ -28,6 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/checkpoint_upload.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
@@ -259,6 +260,7 @@ absl::Status Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-registry-bench", Main());
 }

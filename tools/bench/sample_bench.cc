@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/checkpoint_upload.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/flow_model.h"
@@ -286,6 +287,7 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-sample-bench", Run());
 }

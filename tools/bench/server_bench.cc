@@ -24,15 +24,16 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/rpc/status_conversion.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 #include "server/core_backend.h"
 #include "server/server.h"
-#include "proto/rpc/status_conversion.h"
 #include "tools/bench/bench_util.h"
 
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
@@ -164,6 +165,7 @@ absl::Status Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-server-bench", Main());
 }

@@ -14,6 +14,8 @@
 //   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
 //                      [--steps K] [--repeats 3]
 //   proxflow-lab bench matmul [--n 8192]
+//   proxflow-lab bench blas   the OpenBLAS kernels in use, as JSON (so a
+//                      reference can be run on the same ones)
 //   proxflow-lab convert-checkpoint IN OUT [--mnist_dir DIR |
 //   --uploaded_dataset F]
 //                      rewrites a format-1 checkpoint (LibTorch archive) as
@@ -35,6 +37,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
@@ -234,6 +237,8 @@ absl::Status ConvertCheckpoint(const std::string& in, const std::string& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts: may re-execute with better BLAS kernels.
+  const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
   absl::SetProgramUsageMessage(
       "proxflow-lab train [flags] | proxflow-lab repro manifold [flags] (see "
       "the file header)");
@@ -243,8 +248,12 @@ int main(int argc, char** argv) {
   auto threads =
       proxflow::core::ConfigureTorchThreads(absl::GetFlag(FLAGS_threads));
   if (!threads.ok()) return Fail(threads.status());
-  std::fprintf(stderr, "proxflow-lab: LibTorch %s, %d threads\n",
-               proxflow::core::TorchVersion().c_str(), *threads);
+  std::fprintf(stderr,
+               "proxflow-lab: LibTorch %s, %d threads, OpenBLAS %s kernels "
+               "(chosen by %s)\n",
+               proxflow::core::TorchVersion().c_str(), *threads,
+               blas.core.empty() ? "no" : blas.core.c_str(),
+               blas.chosen_by.c_str());
   if (words == std::vector<std::string>{"train"}) return Train();
   if (words == std::vector<std::string>{"bench", "train"}) {
     proxflow::lab::BenchTrainCommand command;
@@ -281,6 +290,11 @@ int main(int argc, char** argv) {
     command.mnist_dir = MnistDir();
     const absl::Status status = proxflow::lab::RunBenchSample(command);
     return status.ok() ? 0 : Fail(status);
+  }
+  if (words == std::vector<std::string>{"bench", "blas"}) {
+    std::printf("{\"openblas_core\": \"%s\", \"chosen_by\": \"%s\"}\n",
+                blas.core.c_str(), blas.chosen_by.c_str());
+    return 0;
   }
   if (words == std::vector<std::string>{"bench", "matmul"}) {
     const absl::Status status = proxflow::lab::RunBenchMatmul(

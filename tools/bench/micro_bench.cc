@@ -1,0 +1,221 @@
+// proxflow-micro-bench: Google Benchmark figures for the hot paths of core,
+// each beside its baseline in the same run (issue "Performance").
+//
+//   proxflow-micro-bench [--threads 1] [Google Benchmark flags, e.g.
+//                        --benchmark_repetitions=5 --benchmark_format=json]
+//
+// - Tanh/{libtorch,proxflow}/N: at::tanh against core::Tanh on N×48 floats.
+// - EulerStep/{forward,grad_u,grad_u_autograd,update}/<net>/N: one Euler step
+//   of the manifold-12d potential (MLP 5×48 tanh on 12+1 inputs) split into
+//   the forward pass U(x,t), ∇ₓU by the analytic backward pass (and, as its
+//   baseline, by autograd), and the update x ← x − dt·∇U/λ; the mnist
+//   potential (conv trunk + 3×512 ReLU) has forward, autograd ∇ₓU and update.
+// - TrainingIteration/<preset>: one full iteration of Trainer::Step (5 critic
+//   steps and one generator step).
+// - TrainingGrowth/manifold/batch:B/steps:S/dim:D: the same iteration as one
+//   of batch size, Euler steps and dimension varies from (200, 5, 12).
+#include <ATen/ATen.h>
+#include <benchmark/benchmark.h>
+#include <torch/autograd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/base/blas_kernels.h"
+#include "core/device.h"
+#include "core/fast_tanh.h"
+#include "core/networks.h"
+#include "core/options_resolver.h"
+#include "core/trainer.h"
+#include "proxflow/v1/config.pb.h"
+
+namespace proxflow::core {
+namespace {
+
+constexpr double kDt = 0.2;
+constexpr double kLambda = 0.1;
+
+void Tanh(benchmark::State& state, bool ours) {
+  at::manual_seed(0);
+  const at::Tensor x = at::randn({state.range(0), 48});
+  for (auto _ : state) {
+    at::Tensor y = ours ? core::Tanh(x) : at::tanh(x);
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations() * x.numel());
+}
+
+// The preset's potential, Glorot-initialised from a fixed seed.
+FlowNet Potential(bool mnist) {
+  NetworkOptions options;
+  options.architecture = mnist ? Architecture::kConv : Architecture::kMlp;
+  options.depth = mnist ? 3 : 5;
+  options.width = mnist ? 512 : 48;
+  options.activation = mnist ? Activation::kRelu : Activation::kTanh;
+  FlowNet net(mnist ? 784 : 12, /*with_time=*/true, 1, options);
+  at::Generator generator = at::detail::createCPUGenerator(7);
+  GlorotNormalInit(*net, generator);
+  return net;
+}
+
+enum class Part { kForward, kGradU, kGradUAutograd, kUpdate };
+
+void EulerStep(benchmark::State& state, bool mnist, Part part) {
+  FlowNet net = Potential(mnist);
+  at::manual_seed(1);
+  const int64_t n = state.range(0);
+  at::Tensor x = mnist ? at::rand({n, 784}) * 0.5 : at::randn({n, 12});
+  const at::Tensor t = at::full({n, 1}, 0.4);
+  const at::Tensor grad = at::randn_like(x);
+  for (auto _ : state) {
+    switch (part) {
+      case Part::kForward: {
+        torch::NoGradGuard no_grad;
+        benchmark::DoNotOptimize(net->forward(x, t).data_ptr());
+        break;
+      }
+      case Part::kGradU:
+        benchmark::DoNotOptimize(net->InputGradient(x, t).data_ptr());
+        break;
+      case Part::kGradUAutograd: {
+        const at::Tensor xi = x.detach().requires_grad_(true);
+        const at::Tensor g = torch::autograd::grad({net->forward(xi, t).sum()},
+                                                   {xi}, {}, false, false)[0];
+        benchmark::DoNotOptimize(g.data_ptr());
+        break;
+      }
+      case Part::kUpdate: {
+        torch::NoGradGuard no_grad;
+        x.add_(grad, -kDt / kLambda);
+        benchmark::DoNotOptimize(x.data_ptr());
+        break;
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// One training iteration of `preset`; with `growth`, of manifold-12d with
+// batch size, Euler steps and dimension from the benchmark's three arguments.
+void TrainingIteration(benchmark::State& state, const std::string& preset,
+                       bool growth = false) {
+  proxflow::v1::TrainingConfig config;
+  config.set_preset(preset);
+  config.set_eval_interval(0);
+  config.set_checkpoint_interval(0);
+  if (growth) {
+    config.set_batch_size(static_cast<int>(state.range(0)));
+    config.mutable_flow()->set_dt(1.0 / static_cast<double>(state.range(1)));
+    config.mutable_dataset()->set_dimension(static_cast<int>(state.range(2)));
+  }
+  auto options = ResolveTrainOptions(config);
+  if (!options.ok()) {
+    state.SkipWithError(std::string(options.status().message()).c_str());
+    return;
+  }
+  auto trainer = Trainer::Create(*options, {"cpu", "", "fp32"});
+  if (!trainer.ok()) {
+    state.SkipWithError(std::string(trainer.status().message()).c_str());
+    return;
+  }
+  if (!(*trainer)->Step().ok()) {  // warm-up: first-touch allocations
+    state.SkipWithError("training step failed");
+    return;
+  }
+  for (auto _ : state) {
+    if (!(*trainer)->Step().ok()) {
+      state.SkipWithError("training step failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void Register() {
+  for (const bool ours : {false, true}) {
+    benchmark::RegisterBenchmark(ours ? "Tanh/proxflow" : "Tanh/libtorch",
+                                 [ours](benchmark::State& s) { Tanh(s, ours); })
+        ->Arg(200)
+        ->Arg(1000)
+        ->Arg(4096);
+  }
+  const struct {
+    const char* name;
+    Part part;
+    bool mlp_only;
+  } parts[] = {{"forward", Part::kForward, false},
+               {"grad_u", Part::kGradU, true},
+               {"grad_u_autograd", Part::kGradUAutograd, false},
+               {"update", Part::kUpdate, false}};
+  for (const auto& p : parts) {
+    const Part part = p.part;
+    benchmark::RegisterBenchmark(
+        (std::string("EulerStep/") + p.name + "/manifold-12d").c_str(),
+        [part](benchmark::State& s) { EulerStep(s, false, part); })
+        ->Arg(1)
+        ->Arg(200)
+        ->Arg(1000)
+        ->Arg(4096);
+    if (p.mlp_only) continue;
+    benchmark::RegisterBenchmark(
+        (std::string("EulerStep/") + p.name + "/mnist").c_str(),
+        [part](benchmark::State& s) { EulerStep(s, true, part); })
+        ->Arg(1)
+        ->Arg(16)
+        ->Arg(256)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const char* preset : {"toy-2d", "manifold-12d"}) {
+    benchmark::RegisterBenchmark(
+        (std::string("TrainingIteration/") + preset).c_str(),
+        [preset](benchmark::State& s) { TrainingIteration(s, preset); })
+        ->Unit(benchmark::kMillisecond);
+  }
+  // How the cost grows: one factor at a time from manifold-12d's batch 200,
+  // 5 Euler steps, d = 12.
+  auto* growth = benchmark::RegisterBenchmark(
+      "TrainingGrowth/manifold", [](benchmark::State& s) {
+        TrainingIteration(s, "manifold-12d", /*growth=*/true);
+      });
+  growth->ArgNames({"batch", "steps", "dim"})->Unit(benchmark::kMillisecond);
+  for (int64_t batch : {50, 100, 200, 400, 800, 1600})
+    growth->Args({batch, 5, 12});
+  for (int64_t steps : {1, 2, 10, 20}) growth->Args({200, steps, 12});
+  for (int64_t dim : {2, 32, 128, 512}) growth->Args({200, 5, dim});
+}
+
+}  // namespace
+}  // namespace proxflow::core
+
+int main(int argc, char** argv) {
+  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  int threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0)
+      threads = std::atoi(argv[i] + 10);
+  }
+  const auto configured = proxflow::core::ConfigureTorchThreads(threads);
+  if (!configured.ok()) {
+    std::fprintf(stderr, "proxflow-micro-bench: %s\n",
+                 std::string(configured.status().message()).c_str());
+    return 2;
+  }
+  const proxflow::BlasKernels blas = proxflow::CurrentBlasKernels();
+  benchmark::AddCustomContext("torch_threads", std::to_string(*configured));
+  benchmark::AddCustomContext("openblas_core", blas.core);
+  proxflow::core::Register();
+  // Google Benchmark rejects flags it does not know: drop --threads=.
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) != 0) argv[kept++] = argv[i];
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
