@@ -22,11 +22,17 @@ blas=$("$lab" bench blas 2>/dev/null)
 echo "$blas"
 core=$(echo "$blas" | grep -oE '"openblas_core": "[A-Za-z0-9]*"' | grep -oE '[A-Za-z0-9]+"$' | tr -d '"')
 [ -n "$core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && export OPENBLAS_CORETYPE="$core"
+# Likewise the allocator: proxflow's binaries link tcmalloc (cmake/ProxflowTargets.cmake), so
+# the reference's Python process gets the same library preloaded.
+malloc=$(ldd "$lab" | grep -oE '/[^ ]*libtcmalloc[^ ]*' | head -1 || true)
+ref_env=()
+[ -n "$malloc" ] && ref_env=(env "LD_PRELOAD=$malloc")
+echo "{\"reference_preload\": \"${malloc}\"}"
 for workload in "toy-2d 2" "manifold-12d 12"; do
   set -- $workload
   ours=$("$lab" bench train --preset "$1" --threads "$threads" --iterations "$iterations" \
            --repeats "$repeats" 2>/dev/null)
-  ref=$(/usr/bin/python3 bench/reference/train_reference.py --dim "$2" --threads "$threads" \
+  ref=$("${ref_env[@]}" /usr/bin/python3 bench/reference/train_reference.py --dim "$2" --threads "$threads" \
           --iterations "$iterations" --repeats "$repeats")
   echo "$ours"
   echo "$ref"
@@ -41,7 +47,7 @@ presets=(toy-2d)
 for preset in "${presets[@]}"; do
   ours=$("$lab" bench sample --preset "$preset" --threads "$threads" --batches "$batches" \
            --repeats "$repeats" --mnist_dir "${PROXFLOW_MNIST_DIR:-}" 2>/dev/null)
-  ref=$(/usr/bin/python3 bench/reference/sample_reference.py --preset "$preset" \
+  ref=$("${ref_env[@]}" /usr/bin/python3 bench/reference/sample_reference.py --preset "$preset" \
           --threads "$threads" --batches "$batches" --repeats "$repeats")
   echo "$ours"
   echo "$ref"

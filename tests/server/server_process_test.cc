@@ -243,7 +243,9 @@ TEST_F(ServerProcessTest, KillNineMidTrainingThenRestartResumes) {
 TEST_F(ServerProcessTest, SigtermCheckpointsAndExitsCleanly) {
   ServerProcess first(data_dir_);
   Connect(first.Start());
-  const std::string id = SubmitToy(200);
+  // Long enough that the job is still running when the SIGTERM lands (toy
+  // training runs at ~100 it/s here; 200 iterations raced the signal).
+  const std::string id = SubmitToy(1000);
   Watch(id, [](const pb::JobEvent& e) {
     return e.has_progress() && e.progress().step() >= 60;
   });
@@ -254,7 +256,7 @@ TEST_F(ServerProcessTest, SigtermCheckpointsAndExitsCleanly) {
   ServerProcess second(data_dir_);
   Connect(second.Start());
   const auto events = Watch(id);
-  ExpectResumedHistory(events, 200);
+  ExpectResumedHistory(events, 1000);
   // The shutdown checkpoint is off the 50-step grid: the step it stopped at.
   int64_t restart_step = 0;
   for (const auto& e : events)
