@@ -1,5 +1,7 @@
 """Networks shared by the plain PyTorch references: Glorot-normal weights and zero biases, as
 core/networks.h initialises them."""
+import resource
+
 import torch
 
 
@@ -20,3 +22,8 @@ def mlp(inputs, depth, width, activation, outputs=1):
         size = width
     layers.append(torch.nn.Linear(size, outputs))
     return glorot(torch.nn.Sequential(*layers))
+
+
+def peak_rss_mib():
+    """The process's peak resident memory so far, in MiB (as proxflow-lab bench reports it)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

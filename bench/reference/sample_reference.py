@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from reference_nets import glorot, mlp
+from reference_nets import glorot, mlp, peak_rss_mib
 
 
 class ConvPotential(torch.nn.Module):
@@ -80,7 +80,8 @@ def main():
                           "preset": a.preset, "batch": batch, "steps": steps,
                           "threads": a.threads,
                           "images_per_second_median": statistics.median(rates),
-                          "min": min(rates), "max": max(rates), "repeats": a.repeats}))
+                          "min": min(rates), "max": max(rates), "repeats": a.repeats,
+                          "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from reference_nets import mlp
+from reference_nets import mlp, peak_rss_mib
 
 
 def pinwheel(n, gen):
@@ -118,7 +118,8 @@ def main():
         rates.append(a.iterations / (time.perf_counter() - start))
     print(json.dumps({"implementation": "pytorch-eager", "torch": torch.__version__, "dim": a.dim,
                       "threads": a.threads, "iterations_per_second_median": statistics.median(rates),
-                      "min": min(rates), "max": max(rates), "repeats": a.repeats}))
+                      "min": min(rates), "max": max(rates), "repeats": a.repeats,
+                      "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

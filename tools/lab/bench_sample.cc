@@ -56,11 +56,11 @@ absl::Status RunBenchSample(const BenchSampleCommand& command) {
         "\"images_per_second_median\": %.1f, \"min\": %.1f, \"max\": %.1f, "
         "\"step_seconds_median\": %.3g, \"step_seconds_min\": %.3g, "
         "\"step_seconds_max\": %.3g, \"source_share_median\": %.3f, "
-        "\"repeats\": %d}\n",
+        "\"repeats\": %d, \"peak_rss_mib\": %.1f}\n",
         trainer->options().preset.c_str(), trainer->device().c_str(),
         trainer->precision().c_str(), batch, steps, rate.median, rate.min,
         rate.max, step.median, step.min, step.max,
-        Summarize(source_share).median, command.repeats);
+        Summarize(source_share).median, command.repeats, PeakResidentMiB());
     std::fflush(stdout);
   }
   return absl::OkStatus();

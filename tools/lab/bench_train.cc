@@ -39,10 +39,10 @@ absl::Status RunBenchTrain(const BenchTrainCommand& command) {
       "\"%s\", \"precision\": \"%s\", "
       "\"threads\": %d, \"iterations_per_second_median\": %.3f, \"min\": %.3f, "
       "\"max\": %.3f, "
-      "\"repeats\": %d}\n",
+      "\"repeats\": %d, \"peak_rss_mib\": %.1f}\n",
       command.preset.c_str(), trainer->device().c_str(),
       trainer->precision().c_str(), command.threads, rate.median, rate.min,
-      rate.max, command.repeats);
+      rate.max, command.repeats, PeakResidentMiB());
   return absl::OkStatus();
 }
 

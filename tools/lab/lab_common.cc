@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,6 +55,16 @@ absl::Status WriteScatterPlot(const std::string& path,
       std::string png,
       image::RenderScatterPng({target_series, sample_series}, options));
   return WriteFileAtomically(path, png);
+}
+
+double PeakResidentMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::atof(line.c_str() + 6) / 1024.0;
+  }
+  return 0;
 }
 
 std::string FormatDuration(double seconds) {

@@ -60,6 +60,10 @@ struct Summary {
 };
 Summary Summarize(std::vector<double> values);
 
+// The process's peak resident memory so far (VmHWM of /proc/self/status) in
+// MiB; 0 when unreadable.
+double PeakResidentMiB();
+
 // "1h02m", "4m10s", "12s".
 std::string FormatDuration(double seconds);
 
