@@ -15,6 +15,7 @@
 #include "core/options_resolver.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/rpc/retry_info.h"
+#include "server/now_timestamp.h"
 #include "server/pagination.h"
 
 namespace proxflow::server {
@@ -90,9 +91,8 @@ absl::Status JobManager::Recover() {
     if (state == pb::JOB_STATE_CANCELLING) {
       PROXFLOW_RETURN_IF_ERROR(TransitionLocked(
           a, pb::JOB_STATE_CANCELLED,
-          "server restarted while the job was cancelling", [](pb::Job& j) {
-            *j.mutable_end_time() = TimeUtil::GetCurrentTime();
-          }));
+          "server restarted while the job was cancelling",
+          [](pb::Job& j) { *j.mutable_end_time() = NowTimestamp(); }));
       continue;
     }
     if (state != pb::JOB_STATE_QUEUED) {
@@ -232,7 +232,7 @@ absl::StatusOr<JobManager::SubmitResult> JobManager::Submit(
   job.set_state(pb::JOB_STATE_QUEUED);
   job.set_attempt(1);
   job.set_request_id(request.request_id());
-  *job.mutable_create_time() = TimeUtil::GetCurrentTime();
+  *job.mutable_create_time() = NowTimestamp();
   job.set_last_sequence(1);
   pb::JobEvent event;
   event.set_job_id(job.id());
@@ -312,9 +312,8 @@ absl::StatusOr<pb::Job> JobManager::Cancel(const std::string& job_id) {
     if (!a.running) {
       // Waiting in the queue: nothing to checkpoint or stop.
       PROXFLOW_RETURN_IF_ERROR(TransitionLocked(
-          a, pb::JOB_STATE_CANCELLED, "cancelled by client", [](pb::Job& j) {
-            *j.mutable_end_time() = TimeUtil::GetCurrentTime();
-          }));
+          a, pb::JOB_STATE_CANCELLED, "cancelled by client",
+          [](pb::Job& j) { *j.mutable_end_time() = NowTimestamp(); }));
       queue_.erase(std::remove(queue_.begin(), queue_.end(), job_id),
                    queue_.end());
       job = a.job;
@@ -349,7 +348,7 @@ absl::Status JobManager::CommitLocked(ActiveJob& active, pb::Job updated,
   const int64_t sequence = active.job.last_sequence() + 1;
   event.set_job_id(updated.id());
   event.set_sequence(sequence);
-  *event.mutable_time() = TimeUtil::GetCurrentTime();
+  *event.mutable_time() = NowTimestamp();
   updated.set_last_sequence(sequence);
   PROXFLOW_RETURN_IF_ERROR(store_->Update(updated, {event}));
   if (options_.metrics != nullptr)

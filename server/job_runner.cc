@@ -10,6 +10,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "server/fault_point.h"
 #include "server/job_manager.h"
+#include "server/now_timestamp.h"
 
 namespace proxflow::server {
 namespace {
@@ -167,7 +168,7 @@ void JobManager::RunJob(ActiveJob& active) {
   const auto fail = [&](absl::string_view reason) {
     TransitionDurably(active, pb::JOB_STATE_FAILED, reason, [&](pb::Job& j) {
       j.set_failure_reason(std::string(reason));
-      *j.mutable_end_time() = TimeUtil::GetCurrentTime();
+      *j.mutable_end_time() = NowTimestamp();
     });
   };
   absl::StatusOr<core::TrainOptions> options =
@@ -229,8 +230,7 @@ void JobManager::RunJob(ActiveJob& active) {
          j.set_device(device);
          j.set_checkpoint_step(start_step);
          j.mutable_progress()->set_step(start_step);
-         if (!j.has_start_time())
-           *j.mutable_start_time() = TimeUtil::GetCurrentTime();
+         if (!j.has_start_time()) *j.mutable_start_time() = NowTimestamp();
        }).ok()) {
     return;
   }
@@ -282,7 +282,7 @@ void JobManager::RunJob(ActiveJob& active) {
     return [step](pb::Job& j) {
       j.mutable_progress()->set_step(step);
       j.mutable_progress()->set_eta_seconds(0);
-      *j.mutable_end_time() = TimeUtil::GetCurrentTime();
+      *j.mutable_end_time() = NowTimestamp();
     };
   };
   switch (result->outcome) {

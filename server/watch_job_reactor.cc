@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "proto/rpc/status_conversion.h"
+#include "server/now_timestamp.h"
 
 namespace proxflow::server {
 namespace {
@@ -94,8 +95,7 @@ void WatchJobReactor::PumpLocked(bool heartbeat) {
       in_flight_.Clear();
       in_flight_.set_job_id(job_id_);
       in_flight_.set_sequence(sent_);
-      *in_flight_.mutable_time() =
-          google::protobuf::util::TimeUtil::GetCurrentTime();
+      *in_flight_.mutable_time() = NowTimestamp();
       in_flight_.mutable_heartbeat();
       writing_ = true;
       StartWrite(&in_flight_);

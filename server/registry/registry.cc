@@ -13,6 +13,7 @@
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/fault_point.h"
+#include "server/now_timestamp.h"
 #include "server/pagination.h"
 #include "server/registry/checkpoint_ref.h"
 #include "server/registry/registry_rules.h"
@@ -57,7 +58,7 @@ absl::Status Registry::Recover() {
 
 absl::StatusOr<pb::Checkpoint> Registry::CreatePending(pb::Checkpoint c) {
   c.set_status(pb::CHECKPOINT_STATUS_PENDING);
-  *c.mutable_create_time() = TimeUtil::GetCurrentTime();
+  *c.mutable_create_time() = NowTimestamp();
   absl::MutexLock lock(&mu_);
   c.set_uuid(NewUuid());
   return store_->Create(std::move(c));
@@ -72,7 +73,7 @@ absl::Status Registry::MarkFailed(pb::Checkpoint c, absl::string_view reason) {
   if (c.status() == pb::CHECKPOINT_STATUS_DELETED) return absl::OkStatus();
   c.set_status(pb::CHECKPOINT_STATUS_FAILED);
   c.set_status_reason(std::string(reason.substr(0, 1024)));
-  *c.mutable_status_time() = TimeUtil::GetCurrentTime();
+  *c.mutable_status_time() = NowTimestamp();
   return store_->Save({c}, {});
 }
 
@@ -115,7 +116,7 @@ absl::StatusOr<pb::Checkpoint> Registry::SaveTraining(TrainingSave save) {
 
   absl::MutexLock lock(&mu_);
   c.set_status(pb::CHECKPOINT_STATUS_READY);
-  *c.mutable_status_time() = TimeUtil::GetCurrentTime();
+  *c.mutable_status_time() = NowTimestamp();
   const std::string actor = absl::StrCat("training:", c.lineage().job_id());
   std::vector<AliasUpdate> moves = {
       {c.model(), std::string(kLatestAlias), c.version(), actor}};
@@ -387,7 +388,7 @@ absl::StatusOr<pb::Checkpoint> Registry::Delete(
       request.reason().empty()
           ? std::string("deleted by user")
           : absl::StrCat("deleted by user: ", request.reason()));
-  *c.mutable_status_time() = TimeUtil::GetCurrentTime();
+  *c.mutable_status_time() = NowTimestamp();
   PROXFLOW_RETURN_IF_ERROR(store_->Save({c}, {}));
   return c;
 }

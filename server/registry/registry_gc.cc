@@ -11,6 +11,7 @@
 #include "core/base/resource_name.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/now_timestamp.h"
 #include "server/registry/registry.h"
 #include "server/registry/registry_rules.h"
 
@@ -96,7 +97,7 @@ absl::StatusOr<Registry::Plan> Registry::PlanGcLocked(
 absl::Status Registry::ExecuteLocked(const Plan& plan) {
   // Metadata first: a crash after this point leaves DELETED, unpurged
   // versions that the next GC purges, never a READY version without a file.
-  const auto now = TimeUtil::GetCurrentTime();
+  const auto now = NowTimestamp();
   std::vector<pb::Checkpoint> expired;
   for (pb::Checkpoint c : plan.expire) {
     const pb::RegistryConfig& p = c.lineage().resolved_config().registry();

@@ -6,6 +6,7 @@
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/now_timestamp.h"
 #include "server/registry/checkpoint_ref.h"
 #include "server/registry/registry.h"
 #include "server/registry/registry_rules.h"
@@ -90,7 +91,7 @@ absl::StatusOr<pb::Checkpoint> Registry::Upload::Finish() {
 
   absl::MutexLock lock(&registry_->mu_);
   c.set_status(pb::CHECKPOINT_STATUS_READY);
-  *c.mutable_status_time() = TimeUtil::GetCurrentTime();
+  *c.mutable_status_time() = NowTimestamp();
   PROXFLOW_RETURN_IF_ERROR(registry_->store_->Save(
       {c}, {{c.model(), std::string(kLatestAlias), c.version(), "upload"}}));
   done_ = true;

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "core/base/status_macros.h"
+#include "server/now_timestamp.h"
 
 namespace proxflow::server {
 
@@ -18,7 +19,7 @@ absl::StatusOr<ModelCache::Lease> ModelCache::Get(
       Entry& e = entries_.front();
       e.info.set_requests(e.info.requests() + requests);
       e.info.set_samples(e.info.samples() + samples);
-      *e.info.mutable_last_used_at() = TimeUtil::GetCurrentTime();
+      *e.info.mutable_last_used_at() = NowTimestamp();
       return Lease{e.flow, /*hit=*/true, 0};
     }
   }
@@ -33,7 +34,7 @@ absl::StatusOr<ModelCache::Lease> ModelCache::Get(
   e.info.set_version(checkpoint.version());
   e.info.set_device(e.flow->device());
   e.info.set_parameter_bytes(e.flow->parameter_bytes());
-  *e.info.mutable_loaded_at() = TimeUtil::GetCurrentTime();
+  *e.info.mutable_loaded_at() = NowTimestamp();
   *e.info.mutable_last_used_at() = e.info.loaded_at();
   e.info.set_load_seconds(seconds);
   e.info.set_requests(requests);

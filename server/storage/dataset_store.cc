@@ -12,6 +12,7 @@
 #include "core/base/status_macros.h"
 #include "core/data_file.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/now_timestamp.h"
 #include "server/storage/job_store.h"
 #include "server/storage/stored_proto.h"
 
@@ -111,8 +112,7 @@ class DatasetStore::FileUpload : public DatasetStore::Upload {
     d.set_rows(info.rows);
     d.set_dimension(info.dimension);
     d.set_description(header_.description());
-    *d.mutable_create_time() =
-        google::protobuf::util::TimeUtil::GetCurrentTime();
+    *d.mutable_create_time() = NowTimestamp();
     const std::string file =
         absl::StrCat(header_.name(), ".", digest.substr(0, 16), ".data");
     const fs::path path = fs::path(store_->dir_) / file;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/now_timestamp.h"
 #include "server/storage/registry_store.h"
 #include "server/storage/stored_proto.h"
 
@@ -16,7 +17,7 @@ namespace pb = proxflow::v1;
 using google::protobuf::util::TimeUtil;
 
 int64_t NowMicros() {
-  return TimeUtil::TimestampToMicroseconds(TimeUtil::GetCurrentTime());
+  return TimeUtil::TimestampToMicroseconds(NowTimestamp());
 }
 
 // The row form of a version: aliases are derived, never stored.
@@ -103,7 +104,7 @@ absl::Status ApplyAlias(Connection& conn, const AliasUpdate& u) {
   change.set_version(u.version);
   change.set_previous_version(previous);
   change.set_actor(u.actor);
-  *change.mutable_time() = TimeUtil::GetCurrentTime();
+  *change.mutable_time() = NowTimestamp();
   PROXFLOW_ASSIGN_OR_RETURN(
       Statement s, conn.Prepare("INSERT INTO alias_history(model, alias, "
                                 "change) VALUES (?, ?, ?)"));
