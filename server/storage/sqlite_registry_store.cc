@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/base/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/now_timestamp.h"
@@ -16,9 +18,7 @@ namespace {
 namespace pb = proxflow::v1;
 using google::protobuf::util::TimeUtil;
 
-int64_t NowMicros() {
-  return TimeUtil::TimestampToMicroseconds(NowTimestamp());
-}
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 // The row form of a version: aliases are derived, never stored.
 std::string StoredBytes(const pb::Checkpoint& c) {

@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -37,6 +36,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/proc_status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
@@ -56,16 +56,9 @@ std::chrono::system_clock::time_point In(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
 }
 
-// "VmRSS" or "VmHWM" of /proc/PID/status in KiB; 0 when unreadable.
-int64_t ProcKib(int pid, const std::string& field) {
-  if (pid <= 0) return 0;
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stoll(line.substr(field.size() + 1));
-  }
-  return 0;
+// "VmRSS" or "VmHWM" of the server (--server_pid) in KiB; 0 without a pid.
+int64_t ProcKib(int pid, absl::string_view field) {
+  return pid > 0 ? proxflow::ProcStatusKib(pid, field) : 0;
 }
 
 double Quantile(std::vector<double> v, double q) {

@@ -4,13 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/base/file_util.h"
+#include "core/base/proc_status.h"
 #include "core/base/status_macros.h"
 #include "core/image/scatter_plot.h"
 #include "core/options_resolver.h"
@@ -58,13 +56,7 @@ absl::Status WriteScatterPlot(const std::string& path,
 }
 
 double PeakResidentMiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::atof(line.c_str() + 6) / 1024.0;
-  }
-  return 0;
+  return static_cast<double>(ProcStatusKib(0, "VmHWM")) / 1024.0;
 }
 
 std::string FormatDuration(double seconds) {
