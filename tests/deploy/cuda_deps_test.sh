@@ -26,7 +26,11 @@ grep -q "^gRPC_DIR.*=$build/deps/usr/lib/x86_64-linux-gnu/cmake/grpc" "$build/CM
   fail "gRPC was not taken from the unpacked packages"
 # shellcheck disable=SC1091
 source "$build/env.sh"
-ldd "$build/client/proxflow" | grep -q "$build/deps/usr/lib/x86_64-linux-gnu/libgrpc++" ||
-  fail "the CLI does not load gRPC from the unpacked packages"
-"$build/client/proxflow" --help | grep -q "proxflow" || fail "the CLI built against them does not run"
+# Whole outputs first: `cmd | grep -q` under pipefail fails whenever grep's early exit gives
+# cmd a SIGPIPE (CI saw this one report a CLI that did load the unpacked gRPC).
+libs=$(ldd "$build/client/proxflow")
+grep -qF "$build/deps/usr/lib/x86_64-linux-gnu/libgrpc++" <<<"$libs" ||
+  { echo "$libs"; fail "the CLI does not load gRPC from the unpacked packages"; }
+help=$("$build/client/proxflow" --help 2>&1) || fail "the CLI built against them does not run: $help"
+grep -q "proxflow" <<<"$help" || fail "the CLI's --help does not name it: $help"
 echo "cuda deps: $(ls "$debs"/*.deb | wc -l) packages unpacked; CLI built and run against them"
