@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # proxflow beside plain PyTorch eager references (Debian's python3-torch), same machine, same
 # run, same thread count: training iterations/s (bench/reference/train_reference.py) and
-# sampling images/s per batch size (bench/reference/sample_reference.py; mnist too when
-# PROXFLOW_MNIST_DIR is set). Prints every JSON line and one ratio line per workload.
-#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS] [BATCHES]
+# sampling images/s per batch size (bench/reference/sample_reference.py); the mnist preset too
+# when PROXFLOW_MNIST_DIR is set, trained for MNIST_ITERATIONS per timed block. Prints every
+# JSON line and one ratio line per workload.
+#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS] [BATCHES] [MNIST_ITERATIONS]
+# Both sides train PROXFLOW_BENCH_WARMUP (default 10) untimed iterations first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ratios=$(mktemp)  # "workload|proxflow|reference|ratio|target" lines for the summary
+trap 'rm -f "$ratios"' EXIT
 threads=${1:-2}
 iterations=${2:-200}
 repeats=${3:-3}
 batches=${4:-1,16,256,4096}
+mnist_iterations=${5:-10}
+warmup=${PROXFLOW_BENCH_WARMUP:-10}
 lab=${PROXFLOW_LAB:-build/tools/lab/proxflow-lab}
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "compare_reference: installing Debian's python3-torch for the reference"
@@ -28,17 +34,24 @@ malloc=$(ldd "$lab" | grep -oE '/[^ ]*libtcmalloc[^ ]*' | head -1 || true)
 ref_env=()
 [ -n "$malloc" ] && ref_env=(env "LD_PRELOAD=$malloc")
 echo "{\"reference_preload\": \"${malloc}\"}"
-for workload in "toy-2d 2" "manifold-12d 12"; do
+workloads=("toy-2d $iterations" "manifold-12d $iterations")
+[ -n "${PROXFLOW_MNIST_DIR:-}" ] && workloads+=("mnist $mnist_iterations")
+for workload in "${workloads[@]}"; do
   set -- $workload
-  ours=$("$lab" bench train --preset "$1" --threads "$threads" --iterations "$iterations" \
-           --repeats "$repeats" 2>/dev/null)
-  ref=$("${ref_env[@]}" /usr/bin/python3 bench/reference/train_reference.py --dim "$2" --threads "$threads" \
-          --iterations "$iterations" --repeats "$repeats")
+  ours=$("$lab" bench train --preset "$1" --threads "$threads" --iterations "$2" \
+           --repeats "$repeats" --warmup "$warmup" --mnist_dir "${PROXFLOW_MNIST_DIR:-}" 2>/dev/null)
+  ref=$("${ref_env[@]}" /usr/bin/python3 bench/reference/train_reference.py --preset "$1" \
+          --threads "$threads" --iterations "$2" --repeats "$repeats" --warmup "$warmup" \
+          --mnist_dir "${PROXFLOW_MNIST_DIR:-}")
   echo "$ours"
   echo "$ref"
   a=$(echo "$ours" | grep -oE '"iterations_per_second_median": [0-9.]+' | grep -oE '[0-9.]+$')
   b=$(echo "$ref" | grep -oE '"iterations_per_second_median": [0-9.]+' | grep -oE '[0-9.]+$')
-  echo "$1: proxflow $a it/s, reference $b it/s, ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+  r=$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}')
+  echo "$1: proxflow $a it/s, reference $b it/s, ratio $r"
+  target=2
+  [ "$1" = mnist ] && target=1.5
+  echo "$1 training (it/s)|$a|$b|$r|$target" >> "$ratios"
 done
 
 # Sampling: images/s per batch size, joined on the batch.
@@ -51,14 +64,24 @@ for preset in "${presets[@]}"; do
           --threads "$threads" --batches "$batches" --repeats "$repeats")
   echo "$ours"
   echo "$ref"
-  /usr/bin/python3 - "$preset" "$ours" "$ref" <<'PY'
+  /usr/bin/python3 - "$preset" "$ours" "$ref" "$ratios" <<'PY'
 import json, sys
-preset, ours, ref = sys.argv[1], sys.argv[2], sys.argv[3]
+preset, ours, ref, ratios = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rate = lambda text: {j["batch"]: j["images_per_second_median"]
                      for j in map(json.loads, text.splitlines())}
 a, b = rate(ours), rate(ref)
 for batch in sorted(a):
     print(f"sample {preset} batch {batch}: proxflow {a[batch]:.1f} images/s, "
           f"reference {b[batch]:.1f} images/s, ratio {a[batch] / b[batch]:.2f}")
+    with open(ratios, "a") as f:
+        f.write(f"{preset} sampling, batch {batch} (images/s)|{a[batch]:.1f}|{b[batch]:.1f}|"
+                f"{a[batch] / b[batch]:.2f}|1.2\n")
 PY
 done
+
+# Every ratio of this run in one table, against the issue's targets.
+echo
+echo "| workload | proxflow | reference | ratio | target | met |"
+echo "|---|---|---|---|---|---|"
+awk -F'|' '{ f = ($1 ~ /training/) ? "%.3f" : "%.1f"
+             printf "| %s | " f " | " f " | %s | >= %s | %s |\n", $1, $2, $3, $4, $5, ($4 >= $5 ? "yes" : "no") }' "$ratios"

@@ -33,10 +33,16 @@ case "$which" in
     fi
     ;;
   compare)
-    PROXFLOW_LAB="$build/tools/lab/proxflow-lab" bench/compare_reference.sh 1 2 1 1,16 > "$out"
+    PROXFLOW_BENCH_WARMUP=1 PROXFLOW_LAB="$build/tools/lab/proxflow-lab" \
+      bench/compare_reference.sh 1 2 1 1,16 1 > "$out"
     expect '^toy-2d: proxflow [0-9.]+ it/s, reference [0-9.]+ it/s, ratio [0-9.]+' "toy-2d ratio"
     expect '^manifold-12d: proxflow [0-9.]+ it/s' "manifold-12d ratio"
     expect '^sample toy-2d batch 16: proxflow [0-9.]+ images/s' "sampling ratio"
+    expect '^\| manifold-12d training \(it/s\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| >= 2 \| (yes|no) \|$' "summary table"
+    if [ -n "${PROXFLOW_MNIST_DIR:-}" ]; then
+      expect '^mnist: proxflow [0-9.]+ it/s, reference [0-9.]+ it/s' "mnist training ratio"
+      expect '^sample mnist batch 16: proxflow [0-9.]+ images/s' "mnist sampling ratio"
+    fi
     ;;
   server)
     "$build/tools/bench/proxflow-server-bench" --threads 1 --repeats 1 \

@@ -30,6 +30,10 @@ Flow::Flow(FlowNet network, GeneratorForm form, double lambda)
                                  const at::Tensor& t) mutable {
       return network->InputGradient(x, t);
     };
+    differentiable_grad_ = [network](const at::Tensor& x,
+                                     const at::Tensor& t) mutable {
+      return network->DifferentiableInputGradient(x, t);
+    };
   }
 }
 
@@ -40,6 +44,14 @@ Flow::PotentialGradients Flow::Gradients(const at::Tensor& x, double t,
     return {analytic_grad_x_(x.detach(), TimeColumn(x, t, false)), {}};
   }
   torch::AutoGradMode enable_grad(true);
+  if (create_graph && differentiable_grad_) {
+    const at::Tensor g = differentiable_grad_(x, TimeColumn(x, t, false));
+    if (g.defined()) {
+      const int64_t d = x.size(1);
+      return {g.narrow(1, 0, d),
+              with_time_grad ? g.narrow(1, d, 1) : at::Tensor()};
+    }
+  }
   at::Tensor xi = x;
   if (!create_graph || !x.requires_grad()) xi = x.detach().requires_grad_(true);
   at::Tensor ti = TimeColumn(x, t, with_time_grad);

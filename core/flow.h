@@ -28,7 +28,8 @@ class Flow {
   Flow(GeneratorFn generator, GeneratorForm form, double lambda)
       : generator_(std::move(generator)), form_(form), lambda_(lambda) {}
   // Uses the network's analytic input gradient for ∇ₓU whenever no graph is
-  // needed.
+  // needed, and its differentiable one (core/mlp_gradient.h) when a graph is
+  // and the network has it at the time of the call.
   Flow(FlowNet network, GeneratorForm form, double lambda);
 
   struct PotentialGradients {
@@ -59,6 +60,9 @@ class Flow {
   GeneratorFn generator_;
   GeneratorFn
       analytic_grad_x_;  // ∇ₓU without a graph, when the network provides it
+  // ∂U/∂[x, t] as a differentiable node; returns an undefined tensor when the
+  // network cannot provide it now (bf16, conv trunk, no hidden layer).
+  GeneratorFn differentiable_grad_;
   GeneratorForm form_;
   double lambda_;
 };

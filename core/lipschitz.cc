@@ -11,16 +11,20 @@ namespace proxflow::core {
 at::Tensor GradientPenalty(const ScalarField& critic,
                            const at::Tensor& generated, const at::Tensor& data,
                            const at::Tensor& u, double lipschitz,
-                           LipschitzMode mode) {
+                           LipschitzMode mode,
+                           const ScalarField& critic_gradient) {
   if (mode == LipschitzMode::kSpectralNorm || mode == LipschitzMode::kNone) {
     return at::zeros({}, generated.options());
   }
-  at::Tensor x_hat =
-      (u * data + (1.0 - u) * generated).detach().requires_grad_(true);
-  at::Tensor phi = critic(x_hat);
-  at::Tensor grad =
-      torch::autograd::grad({phi.sum()}, {x_hat}, {}, /*retain_graph=*/true,
-                            /*create_graph=*/true)[0];
+  const at::Tensor mixed = (u * data + (1.0 - u) * generated).detach();
+  at::Tensor grad;
+  if (critic_gradient) grad = critic_gradient(mixed);
+  if (!grad.defined()) {
+    const at::Tensor x_hat = mixed.requires_grad_(true);
+    grad = torch::autograd::grad({critic(x_hat).sum()}, {x_hat}, {},
+                                 /*retain_graph=*/true,
+                                 /*create_graph=*/true)[0];
+  }
   at::Tensor norm_sq = grad.pow(2).sum(1);
   if (mode == LipschitzMode::kOneSidedPenalty) {
     return at::relu(norm_sq - lipschitz * lipschitz).mean();

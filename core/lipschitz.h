@@ -18,11 +18,15 @@ using ScalarField = std::function<at::Tensor(const at::Tensor&)>;
 // shape (N, 1):
 //   one-sided: mean(relu(‖∇φ(x̂)‖² − L²));   two-sided: mean((‖∇φ(x̂)‖ − L)²).
 // The result keeps the graph (double backward) so it can be added to the critic
-// loss. Returns a zero scalar for kSpectralNorm and kNone.
+// loss. Returns a zero scalar for kSpectralNorm and kNone. `critic_gradient`,
+// when given and returning a defined tensor, supplies ∇φ(x̂) as a
+// differentiable node (FlowNet::DifferentiableInputGradient) in place of
+// autograd's ∇ with create_graph.
 at::Tensor GradientPenalty(const ScalarField& critic,
                            const at::Tensor& generated, const at::Tensor& data,
                            const at::Tensor& u, double lipschitz,
-                           LipschitzMode mode);
+                           LipschitzMode mode,
+                           const ScalarField& critic_gradient = nullptr);
 
 // Rescales every weight matrix (Linear, and Conv2d reshaped to out×(in·k·k))
 // below `module` to spectral norm L^(1/n), n = number of such weights, so that

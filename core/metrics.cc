@@ -124,9 +124,10 @@ double SlicedW2(const at::Tensor& x_in, const at::Tensor& y_in, int projections,
 
 double Straightness(const at::Tensor& path_lengths, const at::Tensor& x0,
                     const at::Tensor& xT) {
-  const at::Tensor displacement =
-      (xT - x0).detach().norm(2, {1}).clamp_min(1e-12);
-  return (path_lengths.detach() / displacement).mean().item<double>();
+  const double displacement =
+      (xT - x0).detach().norm(2, {1}).sum().item<double>();
+  const double path = path_lengths.detach().sum().item<double>();
+  return path > 0 ? displacement / path : 1.0;
 }
 
 }  // namespace proxflow::core

@@ -28,8 +28,12 @@ double SinkhornDivergence(const at::Tensor& x, const at::Tensor& y,
 double SlicedW2(const at::Tensor& x, const at::Tensor& y, int projections = 256,
                 uint64_t seed = 0);
 
-// Straightness of trajectories: mean over samples of Σ‖x_{i+1}−x_i‖ /
-// ‖x_T−x_0‖, from the per-sample path lengths and the endpoints.
+// Straightness of trajectories in (0, 1], 1 = every path a straight line:
+// Σ_n ‖x_T−x_0‖ / Σ_n Σ_i ‖x_{i+1}−x_i‖ over the samples n, from the per-sample
+// path lengths and the endpoints. The reciprocal of the path-to-displacement
+// ratio Σ‖x_{i+1}−x_i‖/‖x_T−x_0‖ aggregated as a ratio of sums: a mean of
+// per-sample ratios is dominated by samples that barely move. 1 when no
+// sample moves.
 double Straightness(const at::Tensor& path_lengths, const at::Tensor& x0,
                     const at::Tensor& xT);
 

@@ -59,6 +59,19 @@ class FlowNetImpl : public torch::nn::Module {
   // detached. Requires has_analytic_input_gradient().
   torch::Tensor InputGradient(const torch::Tensor& x, const torch::Tensor& t);
 
+  // Whether DifferentiableInputGradient() is available now: an analytic
+  // input gradient, at least one hidden layer, float32 or float64, not bf16.
+  bool has_differentiable_input_gradient() const;
+
+  // ∂forward(x, t)/∂[x, t], (N, input_dim + 1 when with_time), as one autograd
+  // node with a hand-written backward (core/mlp_gradient.h): differentiable
+  // once in x, t and the parameters, like autograd's ∇ with create_graph, at
+  // a fraction of its per-operation cost. An undefined tensor when
+  // has_differentiable_input_gradient() is false (callers fall back to
+  // autograd).
+  torch::Tensor DifferentiableInputGradient(const torch::Tensor& x,
+                                            const torch::Tensor& t);
+
   // Mixed precision: forward and InputGradient run their matrix products and
   // convolutions in bfloat16 (autocast on the inputs' device) and return
   // float32. Weights stay float32. Off by default.

@@ -177,7 +177,10 @@ absl::StatusOr<Metrics> Trainer::Step() {
                                        s.critic->forward(y), s.critic->nu());
       penalty = GradientPenalty(
           [&](const at::Tensor& x) { return s.critic->forward(x); }, x_T, y, u,
-          o.critic.lipschitz_constant, o.critic.lipschitz_mode);
+          o.critic.lipschitz_constant, o.critic.lipschitz_mode,
+          [&](const at::Tensor& x) {
+            return s.critic->body()->DifferentiableInputGradient(x, {});
+          });
       critic_loss = -estimate + o.critic.penalty_weight * penalty;
       s.critic_optimizer->zero_grad();
       critic_loss.backward();

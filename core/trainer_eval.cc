@@ -8,6 +8,7 @@
 #include "core/base/status_macros.h"
 #include "core/datasets.h"
 #include "core/metrics.h"
+#include "core/seeded_normals.h"
 #include "core/torch_fence.h"
 #include "core/trainer.h"
 #include "core/trainer_impl.h"
@@ -24,9 +25,22 @@ PointSamples ToPoints(const at::Tensor& x) {
 
 at::Tensor SourceFromSeeds(const SourceOptions& source, int64_t dimension,
                            const std::vector<uint64_t>& seeds) {
-  // One CPU generator per seed. On an H200 these draws were 67-77 % of a
-  // request of 1,024+ images; filling the rows with at::parallel_for did not
-  // shorten them (docs/PERFORMANCE.md, "CUDA"), so they stay serial.
+  // Each row is what a CPU generator seeded with the row's seed draws. Normal
+  // rows of fewer than 16 values are computed without a generator
+  // (core/seeded_normals.h, bit for bit the same). On an H200 the draws of
+  // mnist's uniform rows were 67-77 % of a request of 1,024+ images; filling
+  // the rows with at::parallel_for did not shorten them (docs/PERFORMANCE.md,
+  // "CUDA"), so they stay serial.
+  if (source.kind == SourceKind::kGaussian && dimension <= kMaxSeededNormals) {
+    at::Tensor out =
+        at::empty({static_cast<int64_t>(seeds.size()), dimension}, at::kFloat);
+    float* row = out.data_ptr<float>();
+    for (uint64_t seed : seeds) {
+      SeededNormals(seed, static_cast<int>(dimension), row);
+      row += dimension;
+    }
+    return out;
+  }
   std::vector<at::Tensor> starts;
   starts.reserve(seeds.size());
   for (uint64_t seed : seeds) {

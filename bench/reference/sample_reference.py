@@ -18,21 +18,7 @@ import time
 
 import torch
 
-from reference_nets import glorot, mlp, peak_rss_mib
-
-
-class ConvPotential(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.trunk = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 8, 7, padding=3, bias=False), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(8, 8, 7, padding=3, bias=False), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Flatten())
-        self.head = mlp(392 + 1, 3, 512, torch.nn.ReLU)
-
-    def forward(self, xt):
-        x, t = xt[:, :-1], xt[:, -1:]
-        return self.head(torch.cat([self.trunk(x.view(-1, 1, 28, 28)), t], 1))
+from reference_nets import ConvPotential, mlp, peak_rss_mib
 
 
 PRESETS = {
@@ -53,7 +39,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     dim, make, lam, dt, steps, source = PRESETS[a.preset]
-    potential = glorot(make())
+    potential = make()  # Glorot-normal weights, zero biases (reference_nets)
     for p_ in potential.parameters():
         p_.requires_grad_(False)
     gen = torch.Generator().manual_seed(a.seed)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/image/canvas.h"
 #include "core/image/png.h"
 
 namespace proxflow::image {
@@ -27,18 +28,11 @@ absl::StatusOr<std::string> RenderScatterPng(
     }
   }
   if (range <= 0) range = 1;
-  std::vector<uint8_t> canvas(static_cast<size_t>(size) * size * 3, 255);
-  const auto put = [&](int px, int py, const std::array<uint8_t, 3>& c) {
-    if (px < 0 || py < 0 || px >= size || py >= size) return;
-    uint8_t* p = &canvas[(static_cast<size_t>(py) * size + px) * 3];
-    p[0] = c[0];
-    p[1] = c[1];
-    p[2] = c[2];
-  };
-  const std::array<uint8_t, 3> grid = {225, 225, 225};
+  Canvas canvas(size, size);
+  const Rgb grid = {225, 225, 225};
   for (int i = 0; i < size; ++i) {
-    put(i, size / 2, grid);
-    put(size / 2, i, grid);
+    canvas.Put(i, size / 2, grid);
+    canvas.Put(size / 2, i, grid);
   }
   for (const PointSeries& s : series) {
     for (size_t i = 0; i + 1 < s.xy.size(); i += 2) {
@@ -48,11 +42,11 @@ absl::StatusOr<std::string> RenderScatterPng(
       const int py =
           static_cast<int>((0.5f - s.xy[i + 1] / range * 0.5f) * (size - 1));
       for (int dy = 0; dy < 2; ++dy) {
-        for (int dx = 0; dx < 2; ++dx) put(px + dx, py + dy, s.rgb);
+        for (int dx = 0; dx < 2; ++dx) canvas.Put(px + dx, py + dy, s.rgb);
       }
     }
   }
-  return EncodePng(canvas, size, size, 3);
+  return EncodePng(canvas.pixels(), size, size, 3);
 }
 
 }  // namespace proxflow::image

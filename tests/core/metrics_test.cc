@@ -4,6 +4,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/random_streams.h"
 
 namespace proxflow::core {
@@ -68,6 +70,26 @@ TEST(Mmd, SeparatesShiftedSets) {
   const at::Tensor y = at::randn({500, 2}, gen, at::kDouble);
   EXPECT_NEAR(MmdRbf(x, y), 0.0, 0.01);
   EXPECT_GT(MmdRbf(x, y + 2.0), 0.2);
+}
+
+// One straight path of length 3 and one L-shaped path (1,0) then (0,1):
+// displacements 3 + √2 over path lengths 3 + 2. A tiny-displacement sample
+// would dominate a mean of per-sample ratios; the ratio of sums weighs it by
+// its length.
+TEST(Straightness, IsTotalDisplacementOverTotalPathLength) {
+  const at::Tensor x0 = at::zeros({3, 2}, at::kDouble);
+  const at::Tensor xT =
+      at::tensor({3.0, 0.0, 1.0, 1.0, 1e-9, 0.0}, at::kDouble).reshape({3, 2});
+  const at::Tensor path = at::tensor({3.0, 2.0, 0.5}, at::kDouble);
+  EXPECT_NEAR(Straightness(path, x0, xT), (3.0 + std::sqrt(2.0) + 1e-9) / 5.5,
+              1e-12);
+  EXPECT_DOUBLE_EQ(Straightness(path.narrow(0, 0, 1), x0.narrow(0, 0, 1),
+                                xT.narrow(0, 0, 1)),
+                   1.0);
+  EXPECT_DOUBLE_EQ(
+      Straightness(at::zeros({2}, at::kDouble), at::zeros({2, 2}, at::kDouble),
+                   at::zeros({2, 2}, at::kDouble)),
+      1.0);
 }
 
 }  // namespace

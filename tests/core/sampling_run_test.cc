@@ -168,7 +168,9 @@ TEST(SamplingRun, StepwiseEqualsIntegrate) {
 // Each row of the source is its seed's own draw, whatever LibTorch's thread
 // count (the contract a parallel fill of the rows must keep).
 TEST(SamplingRun, SourceRowsAreTheirSeedsDrawsAtAnyThreadCount) {
-  for (const char* preset : {"toy-2d", "mnist"}) {  // normal, uniform sources
+  // Normal sources of even and odd dimension (a cached second normal sample
+  // must not leak into the next row), and a uniform one.
+  for (const char* preset : {"toy-2d", "manifold-7d", "mnist"}) {
     pb::TrainingConfig c;
     c.set_preset(preset);
     c.mutable_dataset()->set_mnist_dir("/unused");

@@ -20,9 +20,26 @@ completed=$(grep -c '"iterations_completed": 150, "outcome": "completed"' "$out/
 nulls=$(grep -c '"sinkhorn": null' "$out/report.json" || true)
 [ "$nulls" = 0 ] || fail "$nulls runs without a Sinkhorn value"
 grep -q '"off_manifold_std": [0-9]' "$out/report.json" || fail "no off-manifold spread for d=7"
-for png in w1w2_d2.png w2_d2.png w1w2_d7.png w2_d7.png; do
+for png in w1w2_d2.png w2_d2.png w1w2_d7.png w2_d7.png w1w2_d2_curves.png w2_d7_curves.png \
+           w1w2_d7_offmanifold.png w2_d7_offmanifold.png; do
   [ -s "$out/$png" ] || fail "missing plot $png"
   head -c 8 "$out/$png" | od -An -tx1 | grep -q '89 50 4e 47' || fail "$png is not a PNG"
 done
 grep -q '| w1w2 | pinwheel | 7 | 150/150 | completed |' "$out/report.md" || fail "report.md table row"
-echo "repro smoke: 4 runs, report.json/report.md and 4 plots checked"
+[ ! -e "$out/w1w2_d2_offmanifold.png" ] || fail "an off-manifold density for d=2"
+grep -q '(w2_d7_offmanifold.png)' "$out/report.md" || fail "report.md does not show the density plot"
+# The Lipschitz-bounded runs stay far below the blow-up threshold; straightness is in (0, 1].
+healthy=$(grep -c '"method": "w1w2".*"blowup_iteration": null' "$out/report.json" || true)
+[ "$healthy" = 2 ] || fail "expected both w1w2 runs without a blow-up, found $healthy"
+grep -oE '"straightness": [0-9.e+-]+' "$out/report.json" | awk '{ if ($2 <= 0 || $2 > 1) bad = 1 }
+  END { exit bad }' || fail "straightness outside (0, 1]"
+# A config patch that is not a TrainingConfig is refused before any run, naming the flag.
+set +e
+"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/patch" \
+  --config_patch '{"critic": {"learning_rate": "fast"}}' 2>"$out/patch.log"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "bad --config_patch: exit $rc, expected 2"
+grep -q -- '--config_patch: not a TrainingConfig' "$out/patch.log" || fail "bad --config_patch message"
+[ ! -e "$out/patch/report.json" ] || fail "bad --config_patch still wrote a report"
+echo "repro smoke: 4 runs, report.json/report.md, 8 plots, blow-up and straightness fields, --config_patch refusal checked"

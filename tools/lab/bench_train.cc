@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
@@ -14,8 +15,10 @@ namespace proxflow::lab {
 
 absl::Status RunBenchTrain(const BenchTrainCommand& command) {
   if (command.iterations < 1 || command.repeats < 1 || command.warmup < 0) {
-    return absl::InvalidArgumentError(
-        "bench: --iterations and --repeats must be >= 1");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bench: --iterations and --repeats must be >= 1 and "
+        "--warmup >= 0, got ",
+        command.iterations, ", ", command.repeats, ", ", command.warmup));
   }
   PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
                             BenchTrainer(command.preset, command.mnist_dir,

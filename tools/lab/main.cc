@@ -87,7 +87,12 @@ ABSL_FLAG(int32_t, classifier_epochs, 4,
 ABSL_FLAG(std::string, cache_dir, "",
           "repro mnist: classifier weights cache (default OUT_DIR/../"
           ".classifier-cache)");
+ABSL_FLAG(std::string, config_patch, "",
+          "repro: a TrainingConfig in JSON merged over every run's config, "
+          "e.g. '{\"generator\": {\"network\": {\"width\": 64}}}'");
 ABSL_FLAG(int32_t, repeats, 3, "bench: timed blocks (the median is reported)");
+ABSL_FLAG(int32_t, warmup, 10,
+          "bench train: untimed iterations before the timed blocks");
 
 namespace {
 
@@ -160,6 +165,7 @@ void ReadStudyFlags(Command& command, const std::string& default_out,
   command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
                         ? default_out
                         : absl::GetFlag(FLAGS_out_dir);
+  command.config_patch = absl::GetFlag(FLAGS_config_patch);
   command.command_line = command_line;
 }
 
@@ -262,6 +268,7 @@ int main(int argc, char** argv) {
                              ? absl::GetFlag(FLAGS_iterations)
                              : 200;
     command.repeats = absl::GetFlag(FLAGS_repeats);
+    command.warmup = absl::GetFlag(FLAGS_warmup);
     command.device = absl::GetFlag(FLAGS_device);
     command.precision = absl::GetFlag(FLAGS_precision);
     command.mnist_dir = MnistDir();

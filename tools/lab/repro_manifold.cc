@@ -37,9 +37,10 @@ absl::StatusOr<pb::ToyShape> ParseToy(const std::string& name) {
 }
 
 // Sinkhorn on coordinates 0,1 and the off-manifold spread of a finished run,
-// after the flow measurements every study shares, and its scatter plot.
+// after the flow measurements every study shares; its scatter plot
+// (DIR/STEM.png) and off-manifold density (DIR/STEM_offmanifold.png, d > 2).
 absl::Status Measure(core::Trainer& trainer, int n, RunRecord& r,
-                     const std::string& plot_path) {
+                     const std::string& dir, const std::string& stem) {
   PROXFLOW_ASSIGN_OR_RETURN(FlowSamples s, MeasureFlow(trainer, n, r));
   PROXFLOW_ASSIGN_OR_RETURN(core::PointSamples target,
                             trainer.TargetSamples(n));
@@ -52,7 +53,10 @@ absl::Status Measure(core::Trainer& trainer, int n, RunRecord& r,
     if (t1.size(1) > 2)
       r.off_manifold_std = t1.narrow(1, 2, t1.size(1) - 2).std().item<double>();
   }));
-  return WriteScatterPlot(plot_path, target, s.samples);
+  r.plot = absl::StrCat(stem, ".png");
+  PROXFLOW_RETURN_IF_ERROR(WriteOffManifoldDensityPlot(
+      dir, absl::StrCat(stem, "_offmanifold.png"), s.x1, r));
+  return WriteScatterPlot(absl::StrCat(dir, "/", r.plot), target, s.samples);
 }
 
 }  // namespace
@@ -87,6 +91,7 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
           pb::TrainingConfig c,
           AblationConfig(m, command.dataset, d, command.iterations,
                          command.seed));
+      PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
       PROXFLOW_RETURN_IF_ERROR(
           core::ResolveTrainOptions(c).status());  // fail before any run
       configs.push_back(std::move(c));
@@ -114,13 +119,16 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
                            command.device, command.precision, r));
       const std::string label = absl::StrCat("[", index, "/", configs.size(),
                                              " ", method, " d=", d, "]");
-      if (TrainRecorded(*trainer, label, cancel, r)) {
-        r.plot = absl::StrCat(method, "_d", d, ".png");
+      const std::string stem = absl::StrCat(method, "_d", d);
+      const bool measurable = TrainRecorded(*trainer, label, cancel, r);
+      absl::Status plotted =
+          WriteCurvePlot(command.out_dir, stem + "_curves.png", r);
+      if (measurable) {
         const absl::Status measured =
-            Measure(*trainer, command.eval_samples, r,
-                    absl::StrCat(command.out_dir, "/", r.plot));
+            Measure(*trainer, command.eval_samples, r, command.out_dir, stem);
         if (!measured.ok()) r.reason = std::string(measured.message());
       }
+      if (!plotted.ok()) r.reason = std::string(plotted.message());
       report.runs.push_back(std::move(r));
       PROXFLOW_RETURN_IF_ERROR(WriteReport(command.out_dir, report));
     }

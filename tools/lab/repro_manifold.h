@@ -24,6 +24,7 @@ struct ReproManifoldCommand {
   std::string device = "auto";
   std::string precision = "auto";  // auto | fp32 | bf16 (core/device.h)
   std::string out_dir = "repro-manifold";
+  std::string config_patch;  // JSON TrainingConfig merged over every run's
   std::string command_line;
 };
 

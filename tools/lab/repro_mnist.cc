@@ -114,6 +114,7 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     c.set_checkpoint_interval(0);
     c.set_eval_interval(0);
     PROXFLOW_RETURN_IF_ERROR(ApplyMethod(method, c));
+    PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
     PROXFLOW_RETURN_IF_ERROR(core::ResolveTrainOptions(c).status());
     configs.push_back(std::move(c));
   }
@@ -212,7 +213,11 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     }
     const std::string label =
         absl::StrCat("[", index, "/", configs.size(), " ", method, " mnist]");
-    if (TrainRecorded(*trainer, label, cancel, r)) {
+    const bool measurable = TrainRecorded(*trainer, label, cancel, r);
+    const absl::Status plotted = WriteCurvePlot(
+        command.out_dir, absl::StrCat(method, "_mnist_curves.png"), r);
+    if (!plotted.ok()) r.reason = std::string(plotted.message());
+    if (measurable) {
       auto flow = MeasureFlow(*trainer, command.eval_samples, r);
       if (!flow.ok()) {
         r.reason = std::string(flow.status().message());

@@ -26,6 +26,7 @@ struct ReproMnistCommand {
   std::string
       cache_dir;  // classifier weights; default OUT/../.classifier-cache
   std::string out_dir = "repro-mnist";
+  std::string config_patch;  // JSON TrainingConfig merged over every run's
   std::string command_line;
 };
 

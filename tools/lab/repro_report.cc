@@ -48,7 +48,10 @@ std::string Json(const Report& r) {
                     ", \"iterations_completed\": ", x.iterations_completed,
                     ", \"outcome\": ", JsonString(x.outcome),
                     ", \"reason\": ", JsonString(x.reason), ", \"diverged\": ",
-                    x.outcome == "diverged" ? "true" : "false");
+                    x.outcome == "diverged" ? "true" : "false",
+                    ", \"blowup_iteration\": ",
+                    x.blowup_iteration < 0 ? std::string("null")
+                                           : absl::StrCat(x.blowup_iteration));
     absl::StrAppend(
         &out, ", \"divergence\": ", JsonNumber(x.divergence),
         ", \"kinetic_energy\": ", JsonNumber(x.kinetic_energy),
@@ -68,7 +71,9 @@ std::string Json(const Report& r) {
         ", \"precision\": ", JsonString(x.precision),
         ", \"wall_seconds\": ", JsonNumber(x.wall_seconds),
         ", \"iterations_per_second\": ", JsonNumber(x.iterations_per_second),
-        ", \"plot\": ", JsonString(x.plot), ", \"curve\": [");
+        ", \"plot\": ", JsonString(x.plot),
+        ", \"curve_plot\": ", JsonString(x.curve_plot),
+        ", \"density_plot\": ", JsonString(x.density_plot), ", \"curve\": [");
     for (size_t k = 0; k < x.curve.size(); ++k) {
       absl::StrAppend(&out, k ? ", " : "", "[", x.curve[k].first, ", ",
                       JsonNumber(x.curve[k].second.first), ", ",
@@ -83,9 +88,14 @@ std::string Json(const Report& r) {
 }
 
 std::string Outcome(const RunRecord& x) {
-  return x.outcome == "diverged"
-             ? absl::StrCat("diverged at ", x.iterations_completed)
-             : x.outcome;
+  std::string out = x.outcome == "diverged"
+                        ? absl::StrCat("diverged at ", x.iterations_completed)
+                        : x.outcome;
+  if (x.blowup_iteration >= 0) {
+    absl::StrAppend(&out, "; estimate > ", kBlowupNats, " from ",
+                    x.blowup_iteration);
+  }
+  return out;
 }
 
 // The MNIST study's table: sample quality instead of Sinkhorn and the
@@ -120,8 +130,10 @@ std::string MnistMarkdown(const Report& r) {
   for (const std::string& note : r.notes)
     absl::StrAppend(&out, "\n", note, "\n");
   for (const RunRecord& x : r.runs) {
-    if (!x.plot.empty())
-      absl::StrAppend(&out, "\n![", x.method, "](", x.plot, ")");
+    for (const std::string& plot : {x.plot, x.curve_plot}) {
+      if (!plot.empty())
+        absl::StrAppend(&out, "\n![", x.method, "](", plot, ")");
+    }
   }
   return absl::StrCat(out, "\n");
 }
@@ -152,11 +164,19 @@ std::string Markdown(const Report& r) {
       &out,
       "\nSinkhorn: debiased, p=2, blur 0.05, cost ½|x−y|², first two "
       "coordinates. Drift: mean ‖x_T(dt/k) − x_T(dt)‖ / mean ‖x_T − x_0‖ "
-      "from the same seeds. Straightness: mean Σ‖x_{i+1}−x_i‖ / ‖x_T−x_0‖.\n");
+      "from the same seeds. Straightness: Σ‖x_T−x_0‖ / Σ‖x_{i+1}−x_i‖ over all "
+      "samples (1 = straight paths).\n\nFigures per run: samples (grey: "
+      "target, blue: generated, coordinates 0,1); training curves "
+      "(`*_curves.png`, log10 y: blue |critic divergence estimate|, orange "
+      "kinetic energy, against the iteration); off-manifold density "
+      "(`*_offmanifold.png`, log10 y: blue the generated coordinates 2..d−1 "
+      "pooled, grey the source's N(0,1); the data's are exactly 0).\n");
   for (const RunRecord& x : r.runs) {
-    if (!x.plot.empty()) {
-      absl::StrAppend(&out, "\n![", x.method, " d=", x.dimension, "](", x.plot,
-                      ")");
+    for (const std::string& plot : {x.plot, x.curve_plot, x.density_plot}) {
+      if (!plot.empty()) {
+        absl::StrAppend(&out, "\n![", x.method, " d=", x.dimension, "](", plot,
+                        ")");
+      }
     }
   }
   return absl::StrCat(out, "\n");

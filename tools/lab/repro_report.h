@@ -11,6 +11,12 @@
 
 namespace proxflow::lab {
 
+// A critic divergence estimate (KL Donsker–Varadhan, in nats) beyond this
+// claims likelihood ratios of e^100 between generated and data points: the
+// unbounded f-divergence of mutually singular measures, not a finite
+// divergence being learned. Healthy w1/w1w2 runs stay below 20 (toy: < 1).
+inline constexpr double kBlowupNats = 100.0;
+
 // One training run of an ablation. Metrics that were not measured (e.g. after
 // divergence) are NaN and appear as null / "—".
 struct RunRecord {
@@ -22,6 +28,10 @@ struct RunRecord {
   int64_t iterations_completed = 0;
   std::string outcome;  // completed | diverged | cancelled | failed
   std::string reason;
+  // The first logged iteration whose critic divergence estimate exceeded
+  // kBlowupNats in magnitude; -1 if none did. A run can blow up without
+  // reaching NaN in float32 (ALGORITHM.md §6 reports NaN for W2-only).
+  int64_t blowup_iteration = -1;
   double divergence = NAN;
   double kinetic_energy = NAN;
   double hjb = NAN;
@@ -43,6 +53,8 @@ struct RunRecord {
   double wall_seconds = 0;
   double iterations_per_second = 0;
   std::string plot;  // file name of the samples plot, relative to the report
+  std::string curve_plot;    // loss curves (PNG), relative to the report
+  std::string density_plot;  // off-manifold density (PNG), d > 2 only
   // Logged training curve: (iteration, critic divergence estimate, kinetic
   // energy).
   std::vector<std::pair<int64_t, std::pair<double, double>>> curve;

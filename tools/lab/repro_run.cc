@@ -6,17 +6,36 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/file_util.h"
 #include "core/base/status_macros.h"
+#include "core/image/chart.h"
 #include "core/options_resolver.h"
 #include "core/torch_fence.h"
+#include "google/protobuf/util/json_util.h"
 #include "tools/lab/lab_common.h"
 
 namespace proxflow::lab {
 namespace {
 
 namespace pb = ::proxflow::v1;
+
+// Renders `series` with a log10 y axis to DIR/FILE and records FILE in
+// `field`.
+absl::Status WriteLogChart(const std::string& dir, const std::string& file,
+                           const std::vector<image::ChartSeries>& series,
+                           std::string& field) {
+  image::ChartOptions options;
+  options.log_y = true;
+  PROXFLOW_ASSIGN_OR_RETURN(std::string png,
+                            image::RenderChartPng(series, options));
+  PROXFLOW_RETURN_IF_ERROR(
+      WriteFileAtomically(absl::StrCat(dir, "/", file), png));
+  field = file;
+  return absl::OkStatus();
+}
 
 // mean ‖a − b‖ over rows.
 double MeanDistance(const at::Tensor& a, const at::Tensor& b) {
@@ -37,6 +56,19 @@ absl::Status ApplyMethod(const std::string& method, pb::TrainingConfig& c) {
   return absl::OkStatus();
 }
 
+absl::Status ApplyConfigPatch(const std::string& json, pb::TrainingConfig& c) {
+  if (json.empty()) return absl::OkStatus();
+  pb::TrainingConfig patch;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &patch);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--config_patch: not a TrainingConfig in JSON (",
+                     std::string(parsed.message()), "): ", json));
+  }
+  c.MergeFrom(patch);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
     const pb::TrainingConfig& config, const std::string& method,
     const std::string& dataset, const std::string& device,
@@ -53,6 +85,47 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
   return trainer;
 }
 
+absl::Status WriteCurvePlot(const std::string& dir, const std::string& file,
+                            RunRecord& r) {
+  image::ChartSeries estimate{{}, {}, {31, 119, 180}};
+  image::ChartSeries kinetic{{}, {}, {255, 127, 14}};
+  for (const auto& [iteration, values] : r.curve) {
+    estimate.x.push_back(static_cast<double>(iteration));
+    estimate.y.push_back(std::fabs(values.first));
+    kinetic.x.push_back(static_cast<double>(iteration));
+    kinetic.y.push_back(values.second);
+  }
+  return WriteLogChart(dir, file, {estimate, kinetic}, r.curve_plot);
+}
+
+absl::Status WriteOffManifoldDensityPlot(const std::string& dir,
+                                         const std::string& file,
+                                         const at::Tensor& samples,
+                                         RunRecord& r) {
+  if (samples.size(1) <= 2) return absl::OkStatus();
+  constexpr int kBins = 120;
+  constexpr double kRange = 3.0;
+  constexpr double kWidth = 2 * kRange / kBins;
+  image::ChartSeries generated{{}, {}, {31, 119, 180}, /*bars=*/true};
+  image::ChartSeries source{{}, {}, {150, 150, 150}};
+  PROXFLOW_RETURN_IF_ERROR(core::Fence("off-manifold density", [&] {
+    const at::Tensor v = samples.narrow(1, 2, samples.size(1) - 2)
+                             .reshape({-1})
+                             .to(at::kDouble)
+                             .contiguous();
+    const at::Tensor counts = at::histc(v, kBins, -kRange, kRange);
+    const double total = static_cast<double>(v.numel());
+    for (int b = 0; b < kBins; ++b) {
+      const double x = -kRange + (b + 0.5) * kWidth;
+      generated.x.push_back(x);
+      generated.y.push_back(counts[b].item<double>() / (total * kWidth));
+      source.x.push_back(x);
+      source.y.push_back(std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI));
+    }
+  }));
+  return WriteLogChart(dir, file, {source, generated}, r.density_plot);
+}
+
 bool TrainRecorded(core::Trainer& trainer, const std::string& label,
                    const std::atomic<bool>* cancel, RunRecord& r) {
   const core::TrainOptions& options = trainer.options();
@@ -61,9 +134,11 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
   const auto elapsed = [&] { return stopwatch.Seconds(); };
   core::RunHooks hooks;
   hooks.on_log = [&](const core::Metrics& m) {
-    r.curve.push_back({m.iteration,
-                       {m.Find("divergence").value_or(NAN),
-                        m.Find("kinetic_energy").value_or(NAN)}});
+    const double estimate = m.Find("divergence").value_or(NAN);
+    r.curve.push_back(
+        {m.iteration, {estimate, m.Find("kinetic_energy").value_or(NAN)}});
+    if (r.blowup_iteration < 0 && std::fabs(estimate) > kBlowupNats)
+      r.blowup_iteration = m.iteration;
     const double rate = m.iteration / std::max(elapsed(), 1e-9);
     std::fprintf(
         stderr, "%s iter %lld/%lld %.1f it/s ETA %s%s\n", label.c_str(),

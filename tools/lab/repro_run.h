@@ -24,6 +24,12 @@ namespace proxflow::lab {
 absl::Status ApplyMethod(const std::string& method,
                          proxflow::v1::TrainingConfig& config);
 
+// Merges `json`, a TrainingConfig in JSON (e.g.
+// {"generator": {"network": {"width": 64}}}), over `config`: its fields win.
+// Empty: no change. INVALID_ARGUMENT names --config_patch and the parse error.
+absl::Status ApplyConfigPatch(const std::string& json,
+                              proxflow::v1::TrainingConfig& config);
+
 // Resolves `config`, fills the identity of `r` (method, dataset, dimension,
 // seed, precision) and creates its trainer on `device` with `precision`.
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
@@ -37,6 +43,21 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
 // (completed or cancelled, not diverged or failed).
 bool TrainRecorded(core::Trainer& trainer, const std::string& label,
                    const std::atomic<bool>* cancel, RunRecord& r);
+
+// Writes r.curve as a PNG chart to DIR/FILE and sets r.curve_plot = FILE:
+// |critic divergence estimate| (blue) and kinetic energy (orange) against the
+// iteration, log10 y axis.
+absl::Status WriteCurvePlot(const std::string& dir, const std::string& file,
+                            RunRecord& r);
+
+// Writes the density of the generated off-manifold coordinates (columns 2..d−1
+// of `samples`, pooled; blue bars, 120 bins on [−3, 3]) beside the source's
+// N(0, 1) density (grey line), log10 y axis, to DIR/FILE and sets
+// r.density_plot = FILE. No-op for d ≤ 2.
+absl::Status WriteOffManifoldDensityPlot(const std::string& dir,
+                                         const std::string& file,
+                                         const at::Tensor& samples,
+                                         RunRecord& r);
 
 struct FlowSamples {
   at::Tensor x0;               // source points, (n, d)
