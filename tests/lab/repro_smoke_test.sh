@@ -29,7 +29,8 @@ grep -q '| w1w2 | pinwheel | 7 | 150/150 | completed |' "$out/report.md" || fail
 [ ! -e "$out/w1w2_d2_offmanifold.png" ] || fail "an off-manifold density for d=2"
 grep -q '(w2_d7_offmanifold.png)' "$out/report.md" || fail "report.md does not show the density plot"
 # The Lipschitz-bounded runs stay far below the blow-up threshold; straightness is in (0, 1].
-healthy=$(grep -c '"method": "w1w2".*"blowup_iteration": null' "$out/report.json" || true)
+healthy=$(grep -c '"method": "w1w2".*"diverged": false, "diverged_at": null, "blowup_iteration": null' \
+  "$out/report.json" || true)
 [ "$healthy" = 2 ] || fail "expected both w1w2 runs without a blow-up, found $healthy"
 grep -oE '"straightness": [0-9.e+-]+' "$out/report.json" | awk '{ if ($2 <= 0 || $2 > 1) bad = 1 }
   END { exit bad }' || fail "straightness outside (0, 1]"

@@ -1,5 +1,6 @@
 #include "tools/lab/repro_report.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -9,10 +10,22 @@
 #include "core/base/status_macros.h"
 
 namespace proxflow::lab {
+
+int64_t RunRecord::DivergedAt() const {
+  const int64_t non_finite = outcome == "diverged" ? iterations_completed : -1;
+  if (blowup_iteration < 0) return non_finite;
+  return non_finite < 0 ? blowup_iteration
+                        : std::min(non_finite, blowup_iteration);
+}
+
 namespace {
 
 std::string JsonNumber(double v) {
   return std::isfinite(v) ? absl::StrFormat("%.6g", v) : std::string("null");
+}
+
+std::string JsonIteration(int64_t i) {
+  return i < 0 ? std::string("null") : absl::StrCat(i);
 }
 
 std::string JsonString(const std::string& s) {
@@ -41,17 +54,17 @@ std::string Json(const Report& r) {
   for (size_t i = 0; i < r.runs.size(); ++i) {
     const RunRecord& x = r.runs[i];
     absl::StrAppend(&out, i ? "," : "", "\n    {");
-    absl::StrAppend(&out, "\"method\": ", JsonString(x.method),
-                    ", \"dataset\": ", JsonString(x.dataset),
-                    ", \"dim\": ", x.dimension, ", \"seed\": ", x.seed,
-                    ", \"iterations_requested\": ", x.iterations_requested,
-                    ", \"iterations_completed\": ", x.iterations_completed,
-                    ", \"outcome\": ", JsonString(x.outcome),
-                    ", \"reason\": ", JsonString(x.reason), ", \"diverged\": ",
-                    x.outcome == "diverged" ? "true" : "false",
-                    ", \"blowup_iteration\": ",
-                    x.blowup_iteration < 0 ? std::string("null")
-                                           : absl::StrCat(x.blowup_iteration));
+    absl::StrAppend(
+        &out, "\"method\": ", JsonString(x.method),
+        ", \"dataset\": ", JsonString(x.dataset), ", \"dim\": ", x.dimension,
+        ", \"seed\": ", x.seed,
+        ", \"iterations_requested\": ", x.iterations_requested,
+        ", \"iterations_completed\": ", x.iterations_completed,
+        ", \"outcome\": ", JsonString(x.outcome),
+        ", \"reason\": ", JsonString(x.reason),
+        ", \"diverged\": ", x.Diverged() ? "true" : "false",
+        ", \"diverged_at\": ", JsonIteration(x.DivergedAt()),
+        ", \"blowup_iteration\": ", JsonIteration(x.blowup_iteration));
     absl::StrAppend(
         &out, ", \"divergence\": ", JsonNumber(x.divergence),
         ", \"kinetic_energy\": ", JsonNumber(x.kinetic_energy),
@@ -88,14 +101,16 @@ std::string Json(const Report& r) {
 }
 
 std::string Outcome(const RunRecord& x) {
-  std::string out = x.outcome == "diverged"
-                        ? absl::StrCat("diverged at ", x.iterations_completed)
-                        : x.outcome;
-  if (x.blowup_iteration >= 0) {
-    absl::StrAppend(&out, "; estimate > ", kBlowupNats, " from ",
-                    x.blowup_iteration);
+  if (x.outcome == "diverged") {
+    return absl::StrCat("**diverged** at ", x.iterations_completed,
+                        " (non-finite)");
   }
-  return out;
+  if (x.blowup_iteration >= 0) {
+    return absl::StrCat("**diverged** at ", x.blowup_iteration,
+                        " (critic estimate > ", kBlowupNats, " nats; ",
+                        x.outcome, " ", x.iterations_completed, ", finite)");
+  }
+  return x.outcome;
 }
 
 // The MNIST study's table: sample quality instead of Sinkhorn and the
@@ -165,7 +180,13 @@ std::string Markdown(const Report& r) {
       "\nSinkhorn: debiased, p=2, blur 0.05, cost ½|x−y|², first two "
       "coordinates. Drift: mean ‖x_T(dt/k) − x_T(dt)‖ / mean ‖x_T − x_0‖ "
       "from the same seeds. Straightness: Σ‖x_T−x_0‖ / Σ‖x_{i+1}−x_i‖ over all "
-      "samples (1 = straight paths).\n\nFigures per run: samples (grey: "
+      "samples (1 = straight paths). Diverged: a non-finite loss, or the "
+      "critic's KL estimate past ",
+      kBlowupNats,
+      " nats (likelihood ratios of e^100: the f-divergence of mutually "
+      "singular measures is infinite; the stable log-sum-exp keeps it "
+      "finite in float32 where a naive log-mean-exp overflows).\n\nFigures per "
+      "run: samples (grey: "
       "target, blue: generated, coordinates 0,1); training curves "
       "(`*_curves.png`, log10 y: blue |critic divergence estimate|, orange "
       "kinetic energy, against the iteration); off-manifold density "

@@ -32,6 +32,14 @@ struct RunRecord {
   // kBlowupNats in magnitude; -1 if none did. A run can blow up without
   // reaching NaN in float32 (ALGORITHM.md §6 reports NaN for W2-only).
   int64_t blowup_iteration = -1;
+  // Diverged: a non-finite loss stopped the run (outcome "diverged"), or the
+  // critic estimate blew up past kBlowupNats (the run went on, finite).
+  bool Diverged() const {
+    return outcome == "diverged" || blowup_iteration >= 0;
+  }
+  // The iteration it diverged at (the earlier of the two signs), -1 if it
+  // did not.
+  int64_t DivergedAt() const;
   double divergence = NAN;
   double kinetic_energy = NAN;
   double hjb = NAN;
