@@ -115,6 +115,8 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
   at::Tensor hjb_sum = at::zeros({}, x0.options());
   at::Tensor path =
       o.path_length ? at::zeros({x0.size(0)}, x0.options()) : at::Tensor();
+  at::Tensor path_ke =
+      o.path_length ? at::zeros({}, x0.options()) : at::Tensor();
   at::Tensor x = x0;
   for (int i = 0; i < o.steps; ++i) {
     const double t = i * o.dt;
@@ -132,7 +134,11 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
       ke = ke + o.dt * HalfSquaredSpeed(v);
     }
     const at::Tensor next = x + o.dt * v;
-    if (o.path_length) path = path + (next - x).detach().norm(2, {1});
+    if (o.path_length) {
+      const at::Tensor step = (next - x).detach();
+      path = path + step.norm(2, {1});
+      path_ke = path_ke + step.square().sum(1).mean() * (0.5 / o.dt);
+    }
     x = next;
     if (o.point == KineticEnergyPoint::kDetachedPostStep &&
         (o.kinetic_energy || hjb)) {
@@ -151,7 +157,10 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
   out.x_final = x;
   if (o.kinetic_energy) out.kinetic_energy = ke;
   if (hjb) out.hjb = hjb_sum;
-  if (o.path_length) out.path_length = path;
+  if (o.path_length) {
+    out.path_length = path;
+    out.path_kinetic_energy = path_ke;
+  }
   return out;
 }
 

@@ -74,8 +74,9 @@ struct RolloutOptions {
   bool create_graph = false;  // gradients to θ through every step
   bool kinetic_energy = true;
   bool hjb = false;  // potential form only
-  bool path_length =
-      false;  // per-sample path lengths (a monitor; off in training)
+  // Per-sample path lengths and the paths' kinetic energy (monitors; off in
+  // training).
+  bool path_length = false;
 };
 
 struct Rollout {
@@ -84,6 +85,10 @@ struct Rollout {
   at::Tensor hjb;  // Σ dt·mean|∂tU − ‖∇U‖²/(2λ)| (undefined unless requested)
   at::Tensor
       path_length;  // per sample Σ‖x_{i+1} − x_i‖, (N), detached (monitor)
+  // Σ_i mean_n ½‖x_{i+1} − x_i‖²/dt: ½∫E|v|²dt along the Euler paths
+  // themselves, whatever `point` the training KE uses; detached (monitor,
+  // with path_length).
+  at::Tensor path_kinetic_energy;
 };
 
 // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N: how far U(·,T) is from the critic (terminal

@@ -96,9 +96,11 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
       };
       const double displacement =
           (r.x_final - x0).norm(2, {1}).mean().item<double>();
-      m.values = {{"divergence", estimate(r.x_final)},
-                  {"divergence_half_dt", estimate(x_half)},
-                  {"kinetic_energy", r.kinetic_energy.item<double>()}};
+      m.values = {
+          {"divergence", estimate(r.x_final)},
+          {"divergence_half_dt", estimate(x_half)},
+          {"kinetic_energy", r.kinetic_energy.item<double>()},
+          {"path_kinetic_energy", r.path_kinetic_energy.item<double>()}};
       if (r.hjb.defined()) m.values.emplace_back("hjb", r.hjb.item<double>());
       m.values.emplace_back("straightness",
                             Straightness(r.path_length, x0, r.x_final));

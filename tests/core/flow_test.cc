@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace proxflow::core {
 namespace {
 
@@ -92,6 +94,31 @@ TEST(Flow, StraightFlowHasUnitPathToDisplacementRatio) {
   const Rollout r = RollOut(flow, Points(), o);
   const at::Tensor displacement = (r.x_final - Points()).norm(2, {1});
   EXPECT_TRUE(at::allclose(r.path_length, displacement, 1e-12, 1e-12));
+  // Constant velocity −b/λ: ½‖b‖² per unit time over T = 1.
+  EXPECT_NEAR(r.path_kinetic_energy.item<double>(),
+              0.5 * b.square().sum().item<double>(), 1e-12);
+}
+
+TEST(Flow, PathKineticEnergyIsTheTrajectoryConventionsKineticEnergy) {
+  // A curved, time-dependent field: the paths' ½Σ‖Δx‖²/dt equals the KE taken
+  // at (x_i, t_i), and differs from the detached post-step convention's.
+  Flow flow(
+      [](const at::Tensor& x, const at::Tensor& t) {
+        return (x.square().sum(1, true) * (1.0 + t)).squeeze(1);
+      },
+      GeneratorForm::kPotential, 0.5);
+  RolloutOptions o{.dt = 0.2, .steps = 5, .path_length = true};
+  o.point = KineticEnergyPoint::kTrajectory;
+  const Rollout along = RollOut(flow, Points(), o);
+  o.point = KineticEnergyPoint::kDetachedPostStep;
+  const Rollout post = RollOut(flow, Points(), o);
+  EXPECT_NEAR(along.path_kinetic_energy.item<double>(),
+              along.kinetic_energy.item<double>(), 1e-12);
+  EXPECT_NEAR(post.path_kinetic_energy.item<double>(),
+              along.kinetic_energy.item<double>(), 1e-12);
+  EXPECT_GT(std::abs(post.kinetic_energy.item<double>() -
+                     post.path_kinetic_energy.item<double>()),
+            1e-3);
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ TEST(Trainer, RunInvokesHooksOnSchedule) {
     evals.push_back(m.iteration);
     for (const char* name :
          {"divergence", "divergence_half_dt", "kinetic_energy", "hjb",
-          "terminal", "straightness", "drift_half_dt"}) {
+          "terminal", "straightness", "drift_half_dt", "path_kinetic_energy"}) {
       EXPECT_TRUE(m.Find(name).has_value()) << name;
     }
   };

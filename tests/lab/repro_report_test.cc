@@ -24,6 +24,8 @@ RunRecord Record(const std::string& method, const std::string& outcome,
   r.outcome = outcome;
   r.blowup_iteration = blowup;
   r.sinkhorn = 8.6e-3;
+  r.kinetic_energy = 1.08;
+  r.path_kinetic_energy = 6.1;
   return r;
 }
 
@@ -98,6 +100,13 @@ TEST_F(ReportFiles, MarkdownSaysHowEachRunDiverged) {
                      "180 (non-finite) |"),
             std::string::npos)
       << md_;
+  // The training convention's KE beside the paths' own.
+  EXPECT_NE(md_.find("| divergence | KE | path KE | HJB |"), std::string::npos);
+  EXPECT_NE(md_.find("| 1.08 | 6.1 |"), std::string::npos) << md_;
+  EXPECT_NE(
+      json_.find("\"kinetic_energy\": 1.08, \"path_kinetic_energy\": 6.1"),
+      std::string::npos)
+      << json_;
   EXPECT_NE(md_.find("Diverged: a non-finite loss, or the critic's KL "
                      "estimate past 100 nats"),
             std::string::npos)

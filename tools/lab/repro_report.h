@@ -41,7 +41,8 @@ struct RunRecord {
   // did not.
   int64_t DivergedAt() const;
   double divergence = NAN;
-  double kinetic_energy = NAN;
+  double kinetic_energy = NAN;       // in the training's convention
+  double path_kinetic_energy = NAN;  // ½∫E|v|²dt along the Euler paths
   double hjb = NAN;
   double terminal = NAN;
   double straightness = NAN;

@@ -174,6 +174,7 @@ absl::StatusOr<FlowSamples> MeasureFlow(core::Trainer& trainer, int n,
   PROXFLOW_ASSIGN_OR_RETURN(core::Metrics eval, trainer.Evaluate());
   r.divergence = eval.Find("divergence").value_or(NAN);
   r.kinetic_energy = eval.Find("kinetic_energy").value_or(NAN);
+  r.path_kinetic_energy = eval.Find("path_kinetic_energy").value_or(NAN);
   r.hjb = eval.Find("hjb").value_or(NAN);
   r.terminal = eval.Find("terminal").value_or(NAN);
   r.straightness = eval.Find("straightness").value_or(NAN);
