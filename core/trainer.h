@@ -143,6 +143,11 @@ class Trainer {
   absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds,
                                       Solver solver, int steps);
 
+  // Sample() keeping the state after every step: `steps` entries, the last
+  // one what Sample() returns (the start is SourcePoints()).
+  absl::StatusOr<std::vector<PointSamples>> SamplePath(
+      const std::vector<uint64_t>& seeds, Solver solver, int steps);
+
   // The starting points Sample() uses for `seeds` (one source draw per seed).
   absl::StatusOr<PointSamples> SourcePoints(const std::vector<uint64_t>& seeds);
 

@@ -54,11 +54,19 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
                                         const TrainOptions& options,
                                         const c10::Device& device,
                                         const std::vector<uint64_t>& seeds,
-                                        Solver solver, int steps) {
+                                        Solver solver, int steps,
+                                        std::vector<PointSamples>* states) {
   PROXFLOW_ASSIGN_OR_RETURN(
       std::unique_ptr<SamplingRun> run,
       SamplingRunFactory::Start(flow, options, device, seeds, solver, steps));
-  while (!run->done()) PROXFLOW_RETURN_IF_ERROR(run->Step());
+  while (!run->done()) {
+    PROXFLOW_RETURN_IF_ERROR(run->Step());
+    if (states != nullptr) {
+      PROXFLOW_ASSIGN_OR_RETURN(PointSamples state, run->Points());
+      states->push_back(std::move(state));
+    }
+  }
+  if (states != nullptr && !states->empty()) return states->back();
   return run->Points();
 }
 
@@ -136,6 +144,16 @@ absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
                                              Solver solver, int steps) {
   return SampleFlow(*impl_->flow, impl_->options, impl_->device, seeds, solver,
                     steps);
+}
+
+absl::StatusOr<std::vector<PointSamples>> Trainer::SamplePath(
+    const std::vector<uint64_t>& seeds, Solver solver, int steps) {
+  std::vector<PointSamples> states;
+  PROXFLOW_RETURN_IF_ERROR(SampleFlow(*impl_->flow, impl_->options,
+                                      impl_->device, seeds, solver, steps,
+                                      &states)
+                               .status());
+  return states;
 }
 
 absl::StatusOr<PointSamples> Trainer::SourcePoints(

@@ -48,12 +48,12 @@ class SamplingRunFactory {
 };
 
 // The one sampling path (Trainer::Sample, FlowModel::Sample, the sampling
-// service): a SamplingRun taken to its last step.
-absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
-                                        const TrainOptions& options,
-                                        const c10::Device& device,
-                                        const std::vector<uint64_t>& seeds,
-                                        Solver solver, int steps);
+// service): a SamplingRun taken to its last step. With `states`, also the
+// state after every step (steps entries, the last one the result).
+absl::StatusOr<PointSamples> SampleFlow(
+    const Flow& flow, const TrainOptions& options, const c10::Device& device,
+    const std::vector<uint64_t>& seeds, Solver solver, int steps,
+    std::vector<PointSamples>* states = nullptr);
 
 // A checked format-2 checkpoint (views into bytes that must outlive it) and
 // its stored config, resolved. INVALID_ARGUMENT for anything else.

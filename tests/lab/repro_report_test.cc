@@ -26,6 +26,10 @@ RunRecord Record(const std::string& method, const std::string& outcome,
   r.sinkhorn = 8.6e-3;
   r.kinetic_energy = 1.08;
   r.path_kinetic_energy = 6.1;
+  if (method == "w1w2") {
+    r.step_speed = {3.5, 2.25};
+    r.step_turn_degrees = {12.5};
+  }
   return r;
 }
 
@@ -107,6 +111,17 @@ TEST_F(ReportFiles, MarkdownSaysHowEachRunDiverged) {
       json_.find("\"kinetic_energy\": 1.08, \"path_kinetic_energy\": 6.1"),
       std::string::npos)
       << json_;
+  // Where the paths bend, per step.
+  EXPECT_NE(md_.find("Per Euler step (training dt):\n- w1w2 d=12: speed 3.5 / "
+                     "2.25; turn between steps 12.5°\n"),
+            std::string::npos)
+      << md_;
+  EXPECT_NE(json_.find("\"step_speed\": [3.5, 2.25], \"step_turn_degrees\": "
+                       "[12.5]"),
+            std::string::npos)
+      << json_;
+  EXPECT_NE(json_.find("\"step_speed\": [], \"step_turn_degrees\": []"),
+            std::string::npos);
   EXPECT_NE(md_.find("Diverged: a non-finite loss, or the critic's KL "
                      "estimate past 100 nats"),
             std::string::npos)

@@ -34,6 +34,11 @@ healthy=$(grep -c '"method": "w1w2".*"diverged": false, "diverged_at": null, "bl
 [ "$healthy" = 2 ] || fail "expected both w1w2 runs without a blow-up, found $healthy"
 grep -oE '"straightness": [0-9.e+-]+' "$out/report.json" | awk '{ if ($2 <= 0 || $2 > 1) bad = 1 }
   END { exit bad }' || fail "straightness outside (0, 1]"
+# Every run has its per-step profile: 5 speeds and 4 turns at the preset's dt = 0.2.
+profiles=$(grep -cE '"step_speed": \[[^],]+(, [^],]+){4}\], "step_turn_degrees": \[[^],]+(, [^],]+){3}\]' \
+  "$out/report.json" || true)
+[ "$profiles" = 4 ] || fail "expected 4 runs with a 5-step profile, found $profiles"
+grep -q '^- w1w2 d=7: speed [0-9.]* / ' "$out/report.md" || fail "report.md has no step profile"
 # A config patch that is not a TrainingConfig is refused before any run, naming the flag.
 set +e
 "$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/patch" \

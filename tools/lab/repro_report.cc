@@ -24,6 +24,13 @@ std::string JsonNumber(double v) {
   return std::isfinite(v) ? absl::StrFormat("%.6g", v) : std::string("null");
 }
 
+std::string JsonNumbers(const std::vector<double>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    absl::StrAppend(&out, i ? ", " : "", JsonNumber(v[i]));
+  return out + "]";
+}
+
 std::string JsonIteration(int64_t i) {
   return i < 0 ? std::string("null") : absl::StrCat(i);
 }
@@ -72,6 +79,8 @@ std::string Json(const Report& r) {
         ", \"hjb\": ", JsonNumber(x.hjb),
         ", \"terminal\": ", JsonNumber(x.terminal),
         ", \"straightness\": ", JsonNumber(x.straightness),
+        ", \"step_speed\": ", JsonNumbers(x.step_speed),
+        ", \"step_turn_degrees\": ", JsonNumbers(x.step_turn_degrees),
         ", \"drift_dt2\": ", JsonNumber(x.drift_dt2),
         ", \"drift_dt8\": ", JsonNumber(x.drift_dt8),
         ", \"sinkhorn\": ", JsonNumber(x.sinkhorn),
@@ -155,6 +164,25 @@ std::string MnistMarkdown(const Report& r) {
   return absl::StrCat(out, "\n");
 }
 
+// One line per run with a step profile: where along the paths speed changes
+// and the paths turn.
+std::string StepProfiles(const Report& r) {
+  std::string out;
+  const auto cells = [](const std::vector<double>& v, const char* format) {
+    std::vector<std::string> c;
+    for (double x : v) c.push_back(Cell(x, format));
+    return absl::StrJoin(c, " / ");
+  };
+  for (const RunRecord& x : r.runs) {
+    if (x.step_speed.empty()) continue;
+    absl::StrAppend(
+        &out, out.empty() ? "\nPer Euler step (training dt):\n" : "", "- ",
+        x.method, " d=", x.dimension, ": speed ", cells(x.step_speed, "%.3g"),
+        "; turn between steps ", cells(x.step_turn_degrees, "%.1f°"), "\n");
+  }
+  return out;
+}
+
 std::string Markdown(const Report& r) {
   if (r.mnist) return MnistMarkdown(r);
   std::string out = absl::StrCat("# ", r.title, "\n\nProduced by `",
@@ -177,6 +205,7 @@ std::string Markdown(const Report& r) {
                     Cell(x.off_manifold_std), " | ",
                     Cell(x.iterations_per_second, "%.1f"), " |\n");
   }
+  absl::StrAppend(&out, StepProfiles(r));
   absl::StrAppend(
       &out,
       "\nSinkhorn: debiased, p=2, blur 0.05, cost ½|x−y|², first two "

@@ -46,6 +46,10 @@ struct RunRecord {
   double hjb = NAN;
   double terminal = NAN;
   double straightness = NAN;
+  // Along the Euler paths at the training dt: mean speed per step, and the
+  // mean turn (degrees) between consecutive steps (S − 1 values).
+  std::vector<double> step_speed;
+  std::vector<double> step_turn_degrees;
   double drift_dt2 = NAN;
   double drift_dt8 = NAN;
   double sinkhorn = NAN;  // first two coordinates, 5,000 vs 5,000 by default

@@ -38,6 +38,37 @@ absl::Status WriteLogChart(const std::string& dir, const std::string& file,
 }
 
 // mean ‖a − b‖ over rows.
+// Per Euler step i: mean speed ‖x_{i+1} − x_i‖/dt; between steps i and i+1:
+// the mean angle between the two displacements, in degrees, over samples
+// whose both displacements are longer than 1e-6 (0° = straight on).
+void StepProfile(const at::Tensor& x0,
+                 const std::vector<core::PointSamples>& path, double dt,
+                 RunRecord& r) {
+  at::Tensor previous_state = x0.to(at::kDouble);
+  at::Tensor previous_step;
+  for (const core::PointSamples& state : path) {
+    const at::Tensor x = ToTensor(state).to(at::kDouble);
+    const at::Tensor step = x - previous_state;
+    r.step_speed.push_back(step.norm(2, {1}).mean().item<double>() / dt);
+    if (previous_step.defined()) {
+      const at::Tensor a = previous_step.norm(2, {1});
+      const at::Tensor b = step.norm(2, {1});
+      const at::Tensor moving = (a > 1e-6).logical_and(b > 1e-6);
+      const at::Tensor cosine =
+          ((previous_step * step).sum(1) / (a * b).clamp_min(1e-300))
+              .clamp(-1.0, 1.0);
+      r.step_turn_degrees.push_back(
+          moving.any().item<bool>()
+              ? (at::arccos(cosine.masked_select(moving)) * (180.0 / M_PI))
+                    .mean()
+                    .item<double>()
+              : NAN);
+    }
+    previous_state = x;
+    previous_step = step;
+  }
+}
+
 double MeanDistance(const at::Tensor& a, const at::Tensor& b) {
   return (a - b).norm(2, {1}).mean().item<double>();
 }
@@ -183,8 +214,9 @@ absl::StatusOr<FlowSamples> MeasureFlow(core::Trainer& trainer, int n,
   std::iota(seeds.begin(), seeds.end(), uint64_t{1});
   PROXFLOW_ASSIGN_OR_RETURN(core::PointSamples x0, trainer.SourcePoints(seeds));
   PROXFLOW_ASSIGN_OR_RETURN(
-      core::PointSamples x1,
-      trainer.Sample(seeds, core::Solver::kEuler, o.flow.steps));
+      std::vector<core::PointSamples> path,
+      trainer.SamplePath(seeds, core::Solver::kEuler, o.flow.steps));
+  const core::PointSamples& x1 = path.back();
   PROXFLOW_ASSIGN_OR_RETURN(
       core::PointSamples x2,
       trainer.Sample(seeds, core::Solver::kEuler, 2 * o.flow.steps));
@@ -197,6 +229,7 @@ absl::StatusOr<FlowSamples> MeasureFlow(core::Trainer& trainer, int n,
         const double displacement = std::max(MeanDistance(s.x1, s.x0), 1e-12);
         r.drift_dt2 = MeanDistance(ToTensor(x2), s.x1) / displacement;
         r.drift_dt8 = MeanDistance(ToTensor(x8), s.x1) / displacement;
+        StepProfile(s.x0, path, o.flow.dt, r);
         return s;
       });
 }
