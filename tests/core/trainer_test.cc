@@ -101,6 +101,24 @@ TEST(Trainer, SamplesDependOnlyOnTheirSeeds) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(Trainer, SamplePathEndsWhereSampleEndsAndStepsFromTheSource) {
+  auto t = MakeTrainer(SmallConfig(1));
+  auto path = t->SamplePath({5, 9}, Solver::kEuler, 4);
+  auto final = t->Sample({5, 9}, Solver::kEuler, 4);
+  auto start = t->SourcePoints({5, 9});
+  ASSERT_TRUE(path.ok() && final.ok() && start.ok());
+  ASSERT_EQ(path->size(), 4u);
+  EXPECT_EQ(path->back().values, final->values);  // bitwise
+  for (const PointSamples& state : *path) {
+    EXPECT_EQ(state.n, 2);
+    EXPECT_EQ(state.values.size(), 4u);
+    EXPECT_NE(state.values, start->values);  // every step moves the points
+  }
+  EXPECT_NE((*path)[0].values, (*path)[1].values);
+  EXPECT_EQ(t->SamplePath({1}, Solver::kEuler, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Trainer, NonFiniteRunEndsDivergedNotCrashed) {
   pb::TrainingConfig c = SmallConfig(5);
   c.mutable_flow()->set_lambda(1e-300);  // v = −∇U/λ overflows at once
