@@ -14,7 +14,7 @@ namespace proxflow::lab {
 namespace {
 
 RunRecord Record(const std::string& method, const std::string& outcome,
-                 int64_t completed, int64_t blowup) {
+                 int64_t completed, int64_t blowup, int64_t sustained = -2) {
   RunRecord r;
   r.method = method;
   r.dataset = "pinwheel";
@@ -23,6 +23,8 @@ RunRecord Record(const std::string& method, const std::string& outcome,
   r.iterations_completed = completed;
   r.outcome = outcome;
   r.blowup_iteration = blowup;
+  // Default: a blow-up that lasted from its first crossing to the end.
+  r.sustained_blowup_iteration = sustained == -2 ? blowup : sustained;
   r.sinkhorn = 8.6e-3;
   r.kinetic_energy = 1.08;
   r.path_kinetic_energy = 6.1;
@@ -42,6 +44,12 @@ TEST(RunRecord, DivergesOnANonFiniteLossOrACriticBlowUpWhicheverCameFirst) {
   // NaN stopped the run: diverged there, or earlier if it had blown up.
   EXPECT_EQ(Record("none", "diverged", 180, -1).DivergedAt(), 180);
   EXPECT_EQ(Record("none", "diverged", 180, 150).DivergedAt(), 150);
+  // Past the threshold at 120, back below at 130, past it for good from 140:
+  // diverged at 140.
+  EXPECT_EQ(Record("w2", "completed", 200, 120, 140).DivergedAt(), 140);
+  // A fast critic's transient that recovered is not a divergence.
+  EXPECT_FALSE(Record("w1w2", "completed", 25000, 200, -1).Diverged());
+  EXPECT_EQ(Record("w1w2", "completed", 25000, 200, -1).DivergedAt(), -1);
   // A cancelled run that never blew up did not diverge.
   EXPECT_FALSE(Record("w1", "cancelled", 900, -1).Diverged());
 }
@@ -55,7 +63,8 @@ class ReportFiles : public ::testing::Test {
     report.command_line = "proxflow-lab repro manifold";
     report.runs = {Record("w1w2", "completed", 25000, -1),
                    Record("w2", "completed", 25000, 1250),
-                   Record("none", "diverged", 180, -1)};
+                   Record("none", "diverged", 180, -1),
+                   Record("w1", "completed", 25000, 200, -1)};
     std::filesystem::create_directories(dir_);
     const absl::Status written = WriteReport(dir_, report);
     ASSERT_TRUE(written.ok()) << written;
@@ -80,12 +89,18 @@ TEST_F(ReportFiles, JsonCarriesDivergedAndWhere) {
       << json_;
   EXPECT_NE(json_.find("\"outcome\": \"completed\", \"reason\": \"\", "
                        "\"diverged\": true, \"diverged_at\": 1250, "
-                       "\"blowup_iteration\": 1250"),
+                       "\"blowup_iteration\": 1250, "
+                       "\"sustained_blowup_iteration\": 1250"),
             std::string::npos)
       << json_;
   EXPECT_NE(json_.find("\"outcome\": \"diverged\", \"reason\": \"\", "
                        "\"diverged\": true, \"diverged_at\": 180, "
                        "\"blowup_iteration\": null"),
+            std::string::npos)
+      << json_;
+  EXPECT_NE(json_.find("\"diverged\": false, \"diverged_at\": null, "
+                       "\"blowup_iteration\": 200, "
+                       "\"sustained_blowup_iteration\": null"),
             std::string::npos)
       << json_;
 }
@@ -96,12 +111,16 @@ TEST_F(ReportFiles, MarkdownSaysHowEachRunDiverged) {
             std::string::npos)
       << md_;
   EXPECT_NE(md_.find("| w2 | pinwheel | 12 | 25000/25000 | **diverged** at "
-                     "1250 (critic estimate > 100 nats; completed 25000, "
-                     "finite) |"),
+                     "1250 (critic estimate > 100 nats from there on; "
+                     "completed 25000, finite) |"),
             std::string::npos)
       << md_;
   EXPECT_NE(md_.find("| none | pinwheel | 12 | 180/25000 | **diverged** at "
                      "180 (non-finite) |"),
+            std::string::npos)
+      << md_;
+  EXPECT_NE(md_.find("| w1 | pinwheel | 12 | 25000/25000 | completed (critic "
+                     "estimate > 100 nats at 200, recovered) |"),
             std::string::npos)
       << md_;
   // The training convention's KE beside the paths' own.

@@ -13,9 +13,9 @@ namespace proxflow::lab {
 
 int64_t RunRecord::DivergedAt() const {
   const int64_t non_finite = outcome == "diverged" ? iterations_completed : -1;
-  if (blowup_iteration < 0) return non_finite;
-  return non_finite < 0 ? blowup_iteration
-                        : std::min(non_finite, blowup_iteration);
+  const int64_t sustained = sustained_blowup_iteration;
+  if (sustained < 0) return non_finite;
+  return non_finite < 0 ? sustained : std::min(non_finite, sustained);
 }
 
 namespace {
@@ -71,7 +71,9 @@ std::string Json(const Report& r) {
         ", \"reason\": ", JsonString(x.reason),
         ", \"diverged\": ", x.Diverged() ? "true" : "false",
         ", \"diverged_at\": ", JsonIteration(x.DivergedAt()),
-        ", \"blowup_iteration\": ", JsonIteration(x.blowup_iteration));
+        ", \"blowup_iteration\": ", JsonIteration(x.blowup_iteration),
+        ", \"sustained_blowup_iteration\": ",
+        JsonIteration(x.sustained_blowup_iteration));
     absl::StrAppend(
         &out, ", \"divergence\": ", JsonNumber(x.divergence),
         ", \"kinetic_energy\": ", JsonNumber(x.kinetic_energy),
@@ -115,10 +117,15 @@ std::string Outcome(const RunRecord& x) {
     return absl::StrCat("**diverged** at ", x.iterations_completed,
                         " (non-finite)");
   }
+  if (x.sustained_blowup_iteration >= 0) {
+    return absl::StrCat("**diverged** at ", x.sustained_blowup_iteration,
+                        " (critic estimate > ", kBlowupNats,
+                        " nats from there on; ", x.outcome, " ",
+                        x.iterations_completed, ", finite)");
+  }
   if (x.blowup_iteration >= 0) {
-    return absl::StrCat("**diverged** at ", x.blowup_iteration,
-                        " (critic estimate > ", kBlowupNats, " nats; ",
-                        x.outcome, " ", x.iterations_completed, ", finite)");
+    return absl::StrCat(x.outcome, " (critic estimate > ", kBlowupNats,
+                        " nats at ", x.blowup_iteration, ", recovered)");
   }
   return x.outcome;
 }
@@ -217,7 +224,8 @@ std::string Markdown(const Report& r) {
       "particles are. Diverged: a non-finite loss, or the "
       "critic's KL estimate past ",
       kBlowupNats,
-      " nats (likelihood ratios of e^100: the f-divergence of mutually "
+      " nats to the end of the run (likelihood ratios of e^100: the "
+      "f-divergence of mutually "
       "singular measures is infinite; the stable log-sum-exp keeps it "
       "finite in float32 where a naive log-mean-exp overflows).\n\nFigures per "
       "run: samples (grey: "

@@ -32,10 +32,16 @@ struct RunRecord {
   // kBlowupNats in magnitude; -1 if none did. A run can blow up without
   // reaching NaN in float32 (ALGORITHM.md §6 reports NaN for W2-only).
   int64_t blowup_iteration = -1;
+  // The first logged iteration of the final stretch of estimates past
+  // kBlowupNats (past it from there to the last log); -1 if the last logged
+  // estimate was below it. A blow-up that recovers (a fast critic before its
+  // Lipschitz penalty takes hold) is not a divergence.
+  int64_t sustained_blowup_iteration = -1;
   // Diverged: a non-finite loss stopped the run (outcome "diverged"), or the
-  // critic estimate blew up past kBlowupNats (the run went on, finite).
+  // critic estimate blew up past kBlowupNats for good (the run went on,
+  // finite).
   bool Diverged() const {
-    return outcome == "diverged" || blowup_iteration >= 0;
+    return outcome == "diverged" || sustained_blowup_iteration >= 0;
   }
   // The iteration it diverged at (the earlier of the two signs), -1 if it
   // did not.

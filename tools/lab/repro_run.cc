@@ -168,8 +168,14 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
     const double estimate = m.Find("divergence").value_or(NAN);
     r.curve.push_back(
         {m.iteration, {estimate, m.Find("kinetic_energy").value_or(NAN)}});
-    if (r.blowup_iteration < 0 && std::fabs(estimate) > kBlowupNats)
-      r.blowup_iteration = m.iteration;
+    // NaN compares false: a NaN estimate ends the run as non-finite anyway.
+    const bool blown = std::fabs(estimate) > kBlowupNats;
+    if (blown && r.blowup_iteration < 0) r.blowup_iteration = m.iteration;
+    if (!blown) {
+      r.sustained_blowup_iteration = -1;
+    } else if (r.sustained_blowup_iteration < 0) {
+      r.sustained_blowup_iteration = m.iteration;
+    }
     const double rate = m.iteration / std::max(elapsed(), 1e-9);
     std::fprintf(
         stderr, "%s iter %lld/%lld %.1f it/s ETA %s%s\n", label.c_str(),
