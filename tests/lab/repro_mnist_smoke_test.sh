@@ -33,5 +33,7 @@ awk -v f="$floor" -v c="$ceiling" 'BEGIN{exit !(f * 5 < c)}' ||
 png=$out/report/w1w2_mnist.png
 [ -s "$png" ] || fail "no sample grid"
 head -c 8 "$png" | od -An -tx1 | grep -q '89 50 4e 47' || fail "grid is not a PNG"
+grep -qE '^\| w1w2 finite \| [0-9]+ \| \*\*met\*\* \| 1/1 \| finite \|$' "$out/report/report.md" ||
+  fail "report.md has no check that w1w2 stayed finite"
 ls "$out/cache"/mnist-classifier-*.pt >/dev/null || fail "classifier weights not cached"
 echo "repro mnist smoke: floor Fréchet $floor, ceiling $ceiling; report, grid and cache checked"

@@ -1,44 +1,52 @@
 #!/usr/bin/env bash
 # A short version of the reproduction study, run by CI to keep the lab working: two methods at
-# d=2 and d=7 for 150 iterations, then checks of the report's content.
+# d=2 and d=7, two seeds each, for 150 iterations, then checks of the report's content.
 #   usage: repro_smoke_test.sh PATH/TO/proxflow-lab
 set -euo pipefail
 lab=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$lab" repro manifold --threads 1 --dims 2,7 --methods w1w2,w2 --iterations 150 \
-  --eval_samples 300 --seed 3 --out_dir "$out" 2>"$out/stderr.log"
+  --eval_samples 300 --seeds 3,4 --out_dir "$out" 2>"$out/stderr.log"
 
 fail() { echo "FAIL: $*"; cat "$out/stderr.log" | tail -5; exit 1; }
 [ -f "$out/report.json" ] || fail "no report.json"
 [ -f "$out/report.md" ] || fail "no report.md"
-runs=$(grep -c '"method":' "$out/report.json")
-[ "$runs" = 4 ] || fail "expected 4 runs in report.json, found $runs"
+runs=$(grep -c '"iterations_requested":' "$out/report.json")
+[ "$runs" = 8 ] || fail "expected 8 runs in report.json, found $runs"
 completed=$(grep -c '"iterations_completed": 150, "outcome": "completed"' "$out/report.json")
-[ "$completed" = 4 ] || fail "expected 4 completed runs of 150 iterations, found $completed"
+[ "$completed" = 8 ] || fail "expected 8 completed runs of 150 iterations, found $completed"
 # Every completed run has a measured (non-null) Sinkhorn divergence and straightness.
 nulls=$(grep -c '"sinkhorn": null' "$out/report.json" || true)
 [ "$nulls" = 0 ] || fail "$nulls runs without a Sinkhorn value"
 grep -q '"off_manifold_std": [0-9]' "$out/report.json" || fail "no off-manifold spread for d=7"
-for png in w1w2_d2.png w2_d2.png w1w2_d7.png w2_d7.png w1w2_d2_curves.png w2_d7_curves.png \
-           w1w2_d7_offmanifold.png w2_d7_offmanifold.png; do
+for png in w1w2_d2_s3.png w2_d2_s4.png w1w2_d7_s3.png w2_d7_s4.png w1w2_d2_s4_curves.png \
+           w2_d7_s3_curves.png w1w2_d7_s4_offmanifold.png w2_d7_s3_offmanifold.png; do
   [ -s "$out/$png" ] || fail "missing plot $png"
   head -c 8 "$out/$png" | od -An -tx1 | grep -q '89 50 4e 47' || fail "$png is not a PNG"
 done
-grep -q '| w1w2 | pinwheel | 7 | 150/150 | completed |' "$out/report.md" || fail "report.md table row"
-[ ! -e "$out/w1w2_d2_offmanifold.png" ] || fail "an off-manifold density for d=2"
-grep -q '(w2_d7_offmanifold.png)' "$out/report.md" || fail "report.md does not show the density plot"
+grep -q '| w1w2 | pinwheel | 7 | 4 | 150/150 | completed |' "$out/report.md" || fail "report.md table row"
+[ ! -e "$out/w1w2_d2_s3_offmanifold.png" ] || fail "an off-manifold density for d=2"
+grep -q '(w2_d7_s4_offmanifold.png)' "$out/report.md" || fail "report.md does not show the density plot"
+# The paper's checks, counted over both seeds, and the spread across seeds per (method, d).
+grep -qE '^\| w1w2 Sinkhorn at or below the paper.s \| 7 \| [^|]+ \| [0-2]/2 \| [^|]+ \(paper 0.01\) \|$' \
+  "$out/report.md" || fail "report.md has no Sinkhorn check for d=7"
+grep -qE '^\| w2 diverges \| 7 \| [^|]+ \| [0-2]/2 \|' "$out/report.md" || fail "no w2 check for d=7"
+grep -q '| w2 diverges | 2 |' "$out/report.md" && fail "a w2 divergence check for 2-D data"
+summaries=$(grep -cE '^\| (w1w2|w2) \| (2|7) \| 2 \| [0-2] \| [0-9.e+-]+ \(' "$out/report.md" || true)
+[ "$summaries" = 4 ] || fail "expected 4 across-seed rows, found $summaries"
+grep -q '"seed_summary": \[' "$out/report.json" || fail "report.json has no seed_summary"
 # The Lipschitz-bounded runs stay far below the blow-up threshold; straightness is in (0, 1].
 healthy=$(grep -c '"method": "w1w2".*"diverged": false, "diverged_at": null, "blowup_iteration": null' \
   "$out/report.json" || true)
-[ "$healthy" = 2 ] || fail "expected both w1w2 runs without a blow-up, found $healthy"
+[ "$healthy" = 4 ] || fail "expected all 4 w1w2 runs without a blow-up, found $healthy"
 grep -oE '"straightness": [0-9.e+-]+' "$out/report.json" | awk '{ if ($2 <= 0 || $2 > 1) bad = 1 }
   END { exit bad }' || fail "straightness outside (0, 1]"
 # Every run has its per-step profile: 5 speeds and 4 turns at the preset's dt = 0.2.
 profiles=$(grep -cE '"step_speed": \[[^],]+(, [^],]+){4}\], "step_turn_degrees": \[[^],]+(, [^],]+){3}\]' \
   "$out/report.json" || true)
-[ "$profiles" = 4 ] || fail "expected 4 runs with a 5-step profile, found $profiles"
-grep -q '^- w1w2 d=7: speed [0-9.]* / ' "$out/report.md" || fail "report.md has no step profile"
+[ "$profiles" = 8 ] || fail "expected 8 runs with a 5-step profile, found $profiles"
+grep -q '^- w1w2 d=7 seed 3: speed [0-9.]* / ' "$out/report.md" || fail "report.md has no step profile"
 # A config patch that is not a TrainingConfig is refused before any run, naming the flag.
 set +e
 "$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/patch" \
@@ -48,4 +56,20 @@ set -e
 [ "$rc" = 2 ] || fail "bad --config_patch: exit $rc, expected 2"
 grep -q -- '--config_patch: not a TrainingConfig' "$out/patch.log" || fail "bad --config_patch message"
 [ ! -e "$out/patch/report.json" ] || fail "bad --config_patch still wrote a report"
-echo "repro smoke: 4 runs, report.json/report.md, 8 plots, blow-up and straightness fields, --config_patch refusal checked"
+# Seeds: a bad list and --seed with --seeds are refused, naming the flag and the value.
+set +e
+"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
+  --seeds 0,x 2>"$out/seeds.log"
+rc_list=$?
+"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
+  --seed 2 --seeds 0,1 2>"$out/both.log"
+rc_both=$?
+set -e
+[ "$rc_list" = 2 ] || fail "bad --seeds: exit $rc_list, expected 2"
+grep -q -- '--seeds: each seed must be a non-negative integer, got "x"' "$out/seeds.log" \
+  || fail "bad --seeds message: $(cat "$out/seeds.log")"
+[ "$rc_both" = 2 ] || fail "--seed with --seeds: exit $rc_both, expected 2"
+grep -q -- 'give --seed or --seeds, not both' "$out/both.log" || fail "--seed with --seeds message"
+[ ! -e "$out/seeds/report.json" ] || fail "bad --seeds still wrote a report"
+echo "repro smoke: 8 runs (2 seeds), report.json/report.md, 8 plots, checks, spread across seeds," \
+  "blow-up and straightness fields, --config_patch and --seeds refusals checked"

@@ -5,10 +5,12 @@
 //                      [--batch_size B] [--critic_lr X] [--generator_lr X]
 //                      [--mnist_dir DIR] [--out_dir DIR] [--samples N]
 //   proxflow-lab repro manifold [--dataset pinwheel] [--dims 2,7,12]
-//                      [--methods w1w2,w2,w1,none] [--iterations N] [--seed S]
+//                      [--methods w1w2,w2,w1,none] [--iterations N]
+//                      [--seed S | --seeds 0,1,2]
 //                      [--eval_samples 5000] [--out_dir DIR]
 //   proxflow-lab repro mnist [--methods w1w2,w2,w1,none] [--iterations N]
-//                      [--seed S] [--eval_samples N] [--classifier_epochs 4]
+//                      [--seed S | --seeds 0,1,2] [--eval_samples N]
+//                      [--classifier_epochs 4]
 //                      [--cache_dir DIR] [--out_dir DIR]
 //   proxflow-lab bench train [--preset toy-2d] [--iterations 200] [--repeats 3]
 //   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
@@ -25,6 +27,7 @@
 // Common: [--threads T] [--device auto|cpu|cuda:N] [--precision auto|fp32|bf16]
 // [--mnist_dir DIR]. Ctrl-C stops a repro study
 // and keeps the report of what finished.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +57,9 @@ ABSL_FLAG(std::string, toy, "",
           "train: toy set for toy presets (e.g. pinwheel, eight_gaussians)");
 ABSL_FLAG(int64_t, iterations, 0, "generator iterations (0: the preset's)");
 ABSL_FLAG(int64_t, seed, 0, "seed of every random stream");
+ABSL_FLAG(std::string, seeds, "",
+          "repro: seeds to run each configuration with, comma-separated "
+          "(e.g. 0,1,2; instead of --seed); the report adds the spread");
 ABSL_FLAG(int32_t, batch_size, 0, "train: batch size (0: the preset's)");
 ABSL_FLAG(int32_t, threads, 0, "LibTorch intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
@@ -152,13 +158,47 @@ int Train() {
   return status.ok() ? 0 : Fail(status);
 }
 
+// --seeds as a list, else {--seed}. INVALID_ARGUMENT names the flag and the
+// value.
+absl::StatusOr<std::vector<uint64_t>> StudySeeds() {
+  const std::string list = absl::GetFlag(FLAGS_seeds);
+  const int64_t seed = absl::GetFlag(FLAGS_seed);
+  if (list.empty()) {
+    if (seed < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seed must be >= 0, got ", seed));
+    }
+    return std::vector<uint64_t>{static_cast<uint64_t>(seed)};
+  }
+  if (seed != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("give --seed or --seeds, not both (--seed ", seed,
+                     ", --seeds \"", list, "\")"));
+  }
+  std::vector<uint64_t> seeds;
+  for (absl::string_view part : absl::StrSplit(list, ',')) {
+    uint64_t s = 0;
+    if (!absl::SimpleAtoi(part, &s) || part.empty() || part[0] == '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seeds: each seed must be a non-negative integer, got \"", part,
+          "\""));
+    }
+    if (std::find(seeds.begin(), seeds.end(), s) != seeds.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seeds: seed ", s, " is listed twice"));
+    }
+    seeds.push_back(s);
+  }
+  return seeds;
+}
+
 // The flags every repro study shares.
 template <typename Command>
-void ReadStudyFlags(Command& command, const std::string& default_out,
-                    const std::string& command_line) {
+absl::Status ReadStudyFlags(Command& command, const std::string& default_out,
+                            const std::string& command_line) {
   command.methods = absl::StrSplit(absl::GetFlag(FLAGS_methods), ',');
   command.iterations = absl::GetFlag(FLAGS_iterations);
-  command.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
+  PROXFLOW_ASSIGN_OR_RETURN(command.seeds, StudySeeds());
   command.eval_samples = absl::GetFlag(FLAGS_eval_samples);
   command.device = absl::GetFlag(FLAGS_device);
   command.precision = absl::GetFlag(FLAGS_precision);
@@ -167,6 +207,7 @@ void ReadStudyFlags(Command& command, const std::string& default_out,
                         : absl::GetFlag(FLAGS_out_dir);
   command.config_patch = absl::GetFlag(FLAGS_config_patch);
   command.command_line = command_line;
+  return absl::OkStatus();
 }
 
 // Runs a study with Ctrl-C/SIGTERM ending it after writing what finished.
@@ -196,7 +237,10 @@ int ReproManifold(const std::string& command_line) {
     }
     command.dims.push_back(d);
   }
-  ReadStudyFlags(command, "repro-manifold", command_line);
+  if (absl::Status read =
+          ReadStudyFlags(command, "repro-manifold", command_line);
+      !read.ok())
+    return Fail(read);
   if (command.eval_samples < 10 || command.eval_samples > 20000) {
     return Fail(absl::InvalidArgumentError(
         "--eval_samples must be in [10, 20000], got " +
@@ -211,7 +255,9 @@ int ReproManifold(const std::string& command_line) {
 
 int ReproMnist(const std::string& command_line) {
   proxflow::lab::ReproMnistCommand command;
-  ReadStudyFlags(command, "repro-mnist", command_line);
+  if (absl::Status read = ReadStudyFlags(command, "repro-mnist", command_line);
+      !read.ok())
+    return Fail(read);
   command.classifier_epochs = absl::GetFlag(FLAGS_classifier_epochs);
   command.mnist_dir = MnistDir();
   command.cache_dir = absl::GetFlag(FLAGS_cache_dir);

@@ -84,17 +84,20 @@ absl::StatusOr<pb::TrainingConfig> AblationConfig(const std::string& method,
 
 absl::Status RunReproManifold(const ReproManifoldCommand& command,
                               const std::atomic<bool>* cancel) {
+  if (command.seeds.empty())
+    return absl::InvalidArgumentError("--seeds: no seed given");
   std::vector<pb::TrainingConfig> configs;
   for (int d : command.dims) {
     for (const std::string& m : command.methods) {
-      PROXFLOW_ASSIGN_OR_RETURN(
-          pb::TrainingConfig c,
-          AblationConfig(m, command.dataset, d, command.iterations,
-                         command.seed));
-      PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
-      PROXFLOW_RETURN_IF_ERROR(
-          core::ResolveTrainOptions(c).status());  // fail before any run
-      configs.push_back(std::move(c));
+      for (uint64_t seed : command.seeds) {
+        PROXFLOW_ASSIGN_OR_RETURN(
+            pb::TrainingConfig c,
+            AblationConfig(m, command.dataset, d, command.iterations, seed));
+        PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
+        PROXFLOW_RETURN_IF_ERROR(
+            core::ResolveTrainOptions(c).status());  // fail before any run
+        configs.push_back(std::move(c));
+      }
     }
   }
   std::error_code ec;
@@ -110,27 +113,33 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
   size_t index = 0;
   for (int d : command.dims) {
     for (const std::string& method : command.methods) {
-      if (cancel != nullptr && cancel->load())
-        return WriteReport(command.out_dir, report);
-      RunRecord r;
-      PROXFLOW_ASSIGN_OR_RETURN(
-          auto trainer,
-          StartRecordedRun(configs[index++], method, command.dataset,
-                           command.device, command.precision, r));
-      const std::string label = absl::StrCat("[", index, "/", configs.size(),
-                                             " ", method, " d=", d, "]");
-      const std::string stem = absl::StrCat(method, "_d", d);
-      const bool measurable = TrainRecorded(*trainer, label, cancel, r);
-      absl::Status plotted =
-          WriteCurvePlot(command.out_dir, stem + "_curves.png", r);
-      if (measurable) {
-        const absl::Status measured =
-            Measure(*trainer, command.eval_samples, r, command.out_dir, stem);
-        if (!measured.ok()) r.reason = std::string(measured.message());
+      for (uint64_t seed : command.seeds) {
+        if (cancel != nullptr && cancel->load())
+          return WriteReport(command.out_dir, report);
+        RunRecord r;
+        PROXFLOW_ASSIGN_OR_RETURN(
+            auto trainer,
+            StartRecordedRun(configs[index++], method, command.dataset,
+                             command.device, command.precision, r));
+        const std::string label =
+            absl::StrCat("[", index, "/", configs.size(), " ", method, " d=", d,
+                         command.seeds.size() > 1 ? absl::StrCat(" seed ", seed)
+                                                  : std::string(),
+                         "]");
+        const std::string stem =
+            RunStem(method, absl::StrCat("d", d), seed, command.seeds.size());
+        const bool measurable = TrainRecorded(*trainer, label, cancel, r);
+        absl::Status plotted =
+            WriteCurvePlot(command.out_dir, stem + "_curves.png", r);
+        if (measurable) {
+          const absl::Status measured =
+              Measure(*trainer, command.eval_samples, r, command.out_dir, stem);
+          if (!measured.ok()) r.reason = std::string(measured.message());
+        }
+        if (!plotted.ok()) r.reason = std::string(plotted.message());
+        report.runs.push_back(std::move(r));
+        PROXFLOW_RETURN_IF_ERROR(WriteReport(command.out_dir, report));
       }
-      if (!plotted.ok()) r.reason = std::string(plotted.message());
-      report.runs.push_back(std::move(r));
-      PROXFLOW_RETURN_IF_ERROR(WriteReport(command.out_dir, report));
     }
   }
   return absl::OkStatus();

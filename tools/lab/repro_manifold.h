@@ -18,8 +18,8 @@ struct ReproManifoldCommand {
   std::string dataset = "pinwheel";
   std::vector<int> dims = {2, 7, 12};
   std::vector<std::string> methods = {"w1w2", "w2", "w1", "none"};
-  int64_t iterations = 25000;  // 0: the preset's
-  uint64_t seed = 0;
+  int64_t iterations = 25000;         // 0: the preset's
+  std::vector<uint64_t> seeds = {0};  // every (dim, method) runs each seed
   int eval_samples = 5000;
   std::string device = "auto";
   std::string precision = "auto";  // auto | fp32 | bf16 (core/device.h)
@@ -37,7 +37,7 @@ absl::StatusOr<proxflow::v1::TrainingConfig> AblationConfig(
     const std::string& method, const std::string& dataset, int dimension,
     int64_t iterations, uint64_t seed);
 
-// Runs every (dimension, method) pair in order, writing the report after each
+// Runs every (dimension, method, seed) in order, writing the report after each
 // run so that an interrupted study keeps what finished. `*cancel` stops the
 // current run and the study.
 absl::Status RunReproManifold(const ReproManifoldCommand& command,

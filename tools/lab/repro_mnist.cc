@@ -104,19 +104,23 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
         "--eval_samples must be in [100, 20000], got ", command.eval_samples));
   }
   std::vector<pb::TrainingConfig> configs;
+  if (command.seeds.empty())
+    return absl::InvalidArgumentError("--seeds: no seed given");
   for (const std::string& method : command.methods) {
-    pb::TrainingConfig c;
-    c.set_preset("mnist");
-    c.mutable_dataset()->set_mnist_dir(command.mnist_dir);
-    if (command.iterations > 0) c.set_iterations(command.iterations);
-    c.set_seed(command.seed);
-    c.set_log_interval(std::max<int64_t>(1, command.iterations / 20));
-    c.set_checkpoint_interval(0);
-    c.set_eval_interval(0);
-    PROXFLOW_RETURN_IF_ERROR(ApplyMethod(method, c));
-    PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
-    PROXFLOW_RETURN_IF_ERROR(core::ResolveTrainOptions(c).status());
-    configs.push_back(std::move(c));
+    for (uint64_t seed : command.seeds) {
+      pb::TrainingConfig c;
+      c.set_preset("mnist");
+      c.mutable_dataset()->set_mnist_dir(command.mnist_dir);
+      if (command.iterations > 0) c.set_iterations(command.iterations);
+      c.set_seed(seed);
+      c.set_log_interval(std::max<int64_t>(1, command.iterations / 20));
+      c.set_checkpoint_interval(0);
+      c.set_eval_interval(0);
+      PROXFLOW_RETURN_IF_ERROR(ApplyMethod(method, c));
+      PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
+      PROXFLOW_RETURN_IF_ERROR(core::ResolveTrainOptions(c).status());
+      configs.push_back(std::move(c));
+    }
   }
   std::error_code ec;
   std::filesystem::create_directories(command.out_dir, ec);
@@ -144,7 +148,7 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
       mnist.labels.narrow(0, kTrainingPool, held_out_end - kTrainingPool);
   core::ClassifierOptions classifier_options;
   classifier_options.epochs = command.classifier_epochs;
-  classifier_options.seed = command.seed;
+  classifier_options.seed = command.seeds.front();
   classifier_options.device = command.device;
   const std::string cache_dir =
       command.cache_dir.empty()
@@ -191,7 +195,9 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
 
   size_t index = 0;
   bool ceiling_done = false;
-  for (const std::string& method : command.methods) {
+  for (size_t k = 0; k < configs.size(); ++k) {
+    const std::string& method = command.methods[k / command.seeds.size()];
+    const uint64_t seed = command.seeds[k % command.seeds.size()];
     if (cancel != nullptr && cancel->load())
       return WriteReport(command.out_dir, report);
     RunRecord r;
@@ -211,11 +217,15 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
           ceiling.coverage.classes_covered, ceiling.coverage.mean_confidence));
       ceiling_done = true;
     }
-    const std::string label =
-        absl::StrCat("[", index, "/", configs.size(), " ", method, " mnist]");
+    const std::string label = absl::StrCat(
+        "[", index, "/", configs.size(), " ", method, " mnist",
+        command.seeds.size() > 1 ? absl::StrCat(" seed ", seed) : std::string(),
+        "]");
+    const std::string stem =
+        RunStem(method, "mnist", seed, command.seeds.size());
     const bool measurable = TrainRecorded(*trainer, label, cancel, r);
-    const absl::Status plotted = WriteCurvePlot(
-        command.out_dir, absl::StrCat(method, "_mnist_curves.png"), r);
+    const absl::Status plotted =
+        WriteCurvePlot(command.out_dir, stem + "_curves.png", r);
     if (!plotted.ok()) r.reason = std::string(plotted.message());
     if (measurable) {
       auto flow = MeasureFlow(*trainer, command.eval_samples, r);
@@ -225,7 +235,7 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
         auto quality = Measure(ref, flow->x1);
         if (quality.ok()) {
           Record(*quality, r);
-          r.plot = absl::StrCat(method, "_mnist.png");
+          r.plot = stem + ".png";
           const absl::Status grid =
               WriteGrid(absl::StrCat(command.out_dir, "/", r.plot), flow->x1);
           if (!grid.ok()) r.reason = std::string(grid.message());

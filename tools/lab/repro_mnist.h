@@ -17,7 +17,8 @@ namespace proxflow::lab {
 struct ReproMnistCommand {
   std::vector<std::string> methods = {"w1w2", "w2", "w1", "none"};
   int64_t iterations = 200;  // 0: the preset's
-  uint64_t seed = 0;
+  // Every method runs each seed; the classifier is trained with the first.
+  std::vector<uint64_t> seeds = {0};
   int eval_samples = 2000;  // generated images per run (held-out pool: 4000)
   int classifier_epochs = 4;
   std::string device = "auto";

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
+#include "tools/lab/repro_checks.h"
 
 namespace proxflow::lab {
 
@@ -106,10 +107,103 @@ std::string Json(const Report& r) {
     }
     absl::StrAppend(&out, "]}");
   }
+  absl::StrAppend(&out, "\n  ],\n  \"checks\": [");
+  const std::vector<CheckResult> checks = EvaluateChecks(r);
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const CheckResult& c = checks[i];
+    absl::StrAppend(
+        &out, i ? "," : "", "\n    {\"check\": ", JsonString(c.check),
+        ", \"dim\": ", c.dimension, ", \"met\": ", c.Met() ? "true" : "false",
+        ", \"passed\": ", c.passed, ", \"total\": ", c.total,
+        ", \"detail\": ", JsonString(c.detail), "}");
+  }
+  absl::StrAppend(&out, "\n  ],\n  \"seed_summary\": [");
+  const std::vector<SeedSummary> seeds = SummariseSeeds(r);
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    const SeedSummary& s = seeds[i];
+    absl::StrAppend(&out, i ? "," : "",
+                    "\n    {\"method\": ", JsonString(s.method),
+                    ", \"dim\": ", s.dimension, ", \"runs\": ", s.runs,
+                    ", \"diverged\": ", s.diverged);
+    for (const auto& [name, spread] :
+         {std::pair{"sinkhorn", s.sinkhorn},
+          {"straightness", s.straightness},
+          {"drift_dt8", s.drift_dt8},
+          {"kinetic_energy", s.kinetic_energy},
+          {"path_kinetic_energy", s.path_kinetic_energy},
+          {"off_manifold_std", s.off_manifold_std},
+          {"frechet", s.frechet},
+          {"kid", s.kid},
+          {"classes_covered", s.classes_covered}}) {
+      if (spread.count == 0) continue;
+      absl::StrAppend(&out, ", \"", name,
+                      "\": {\"median\": ", JsonNumber(spread.median),
+                      ", \"min\": ", JsonNumber(spread.min),
+                      ", \"max\": ", JsonNumber(spread.max), "}");
+    }
+    absl::StrAppend(&out, "}");
+  }
   absl::StrAppend(&out, "\n  ],\n  \"notes\": [");
   for (size_t i = 0; i < r.notes.size(); ++i)
     absl::StrAppend(&out, i ? ", " : "", JsonString(r.notes[i]));
   return absl::StrCat(out, "]\n}\n");
+}
+
+// The paper's checks on this report's runs (repro_checks.h), and the spread
+// of the metrics over seeds when a (method, dimension) ran more than once.
+std::string ChecksAndSeeds(const Report& r) {
+  std::string out;
+  for (const CheckResult& c : EvaluateChecks(r)) {
+    if (out.empty()) {
+      absl::StrAppend(&out,
+                      "\n## Checks (ALGORITHM.md §6–7)\n\n"
+                      "| check | d | result | runs passing | measured |\n"
+                      "|---|---|---|---|---|\n");
+    }
+    absl::StrAppend(&out, "| ", c.check, " | ", c.dimension, " | ",
+                    c.Met()         ? "**met**"
+                    : c.passed == 0 ? "not met"
+                                    : "partly",
+                    " | ", c.passed, "/", c.total, " | ", c.detail, " |\n");
+  }
+  const std::vector<SeedSummary> seeds = SummariseSeeds(r);
+  if (seeds.empty()) return out;
+  const auto cell = [](const Spread& s, const char* format) {
+    if (s.count == 0) return std::string("—");
+    return absl::StrCat(Cell(s.median, format), " (", Cell(s.min, format), "–",
+                        Cell(s.max, format), ")");
+  };
+  if (r.mnist) {
+    absl::StrAppend(
+        &out,
+        "\n## Across seeds: median (min–max)\n\n"
+        "| method | d | runs | diverged | Fréchet | KID | classes "
+        "| KE | path KE |\n|---|---|---|---|---|---|---|---|---|\n");
+  } else {
+    absl::StrAppend(&out,
+                    "\n## Across seeds: median (min–max)\n\n"
+                    "| method | d | runs | diverged | Sinkhorn | straightness "
+                    "| drift dt/8 | KE | path KE | off-manifold std |\n"
+                    "|---|---|---|---|---|---|---|---|---|---|\n");
+  }
+  for (const SeedSummary& s : seeds) {
+    absl::StrAppend(&out, "| ", s.method, " | ", s.dimension, " | ", s.runs,
+                    " | ", s.diverged, " | ");
+    if (r.mnist) {
+      absl::StrAppend(&out, cell(s.frechet, "%.3g"), " | ", cell(s.kid, "%.3g"),
+                      " | ", cell(s.classes_covered, "%.0f"), " | ");
+    } else {
+      absl::StrAppend(&out, cell(s.sinkhorn, "%.3g"), " | ",
+                      cell(s.straightness, "%.3f"), " | ",
+                      cell(s.drift_dt8, "%.3g"), " | ");
+    }
+    absl::StrAppend(&out, cell(s.kinetic_energy, "%.3g"), " | ",
+                    cell(s.path_kinetic_energy, "%.3g"));
+    if (!r.mnist)
+      absl::StrAppend(&out, " | ", cell(s.off_manifold_std, "%.3g"));
+    absl::StrAppend(&out, " |\n");
+  }
+  return out;
 }
 
 std::string Outcome(const RunRecord& x) {
@@ -137,13 +231,14 @@ std::string MnistMarkdown(const Report& r) {
                                  r.command_line, "`.\n\n");
   absl::StrAppend(
       &out,
-      "| method | iterations | outcome | Fréchet | KID | classes | confidence "
-      "| divergence | KE | path KE | HJB | terminal | drift dt/2 | drift dt/8 "
-      "| it/s | precision |\n",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "| method | seed | iterations | outcome | Fréchet | KID | classes | "
+      "confidence | divergence | KE | path KE | HJB | terminal | drift dt/2 | "
+      "drift dt/8 | it/s | precision |\n",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+      "\n");
   for (const RunRecord& x : r.runs) {
     absl::StrAppend(
-        &out, "| ", x.method, " | ", x.iterations_completed, "/",
+        &out, "| ", x.method, " | ", x.seed, " | ", x.iterations_completed, "/",
         x.iterations_requested, " | ", Outcome(x), " | ", Cell(x.frechet),
         " | ", Cell(x.kid), " | ",
         x.classes_covered < 0 ? std::string("—")
@@ -160,6 +255,7 @@ std::string MnistMarkdown(const Report& r) {
                   "held-out pool. Classes: predicted classes holding at least "
                   "10 % of a uniform share. Confidence: mean top-class "
                   "probability.\n");
+  absl::StrAppend(&out, ChecksAndSeeds(r));
   for (const std::string& note : r.notes)
     absl::StrAppend(&out, "\n", note, "\n");
   for (const RunRecord& x : r.runs) {
@@ -184,8 +280,9 @@ std::string StepProfiles(const Report& r) {
     if (x.step_speed.empty()) continue;
     absl::StrAppend(
         &out, out.empty() ? "\nPer Euler step (training dt):\n" : "", "- ",
-        x.method, " d=", x.dimension, ": speed ", cells(x.step_speed, "%.3g"),
-        "; turn between steps ", cells(x.step_turn_degrees, "%.1f°"), "\n");
+        x.method, " d=", x.dimension, " seed ", x.seed, ": speed ",
+        cells(x.step_speed, "%.3g"), "; turn between steps ",
+        cells(x.step_turn_degrees, "%.1f°"), "\n");
   }
   return out;
 }
@@ -196,23 +293,24 @@ std::string Markdown(const Report& r) {
                                  r.command_line, "`.\n\n");
   absl::StrAppend(
       &out,
-      "| method | data | d | iterations | outcome | Sinkhorn | divergence | KE "
-      "| path KE | HJB | terminal | straightness | drift dt/2 | drift dt/8 | "
-      "off-manifold std | it/s |\n",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "| method | data | d | seed | iterations | outcome | Sinkhorn | "
+      "divergence | KE | path KE | HJB | terminal | straightness | drift dt/2 "
+      "| drift dt/8 | off-manifold std | it/s |\n",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+      "\n");
   for (const RunRecord& x : r.runs) {
     const std::string outcome = Outcome(x);
     absl::StrAppend(&out, "| ", x.method, " | ", x.dataset, " | ", x.dimension,
-                    " | ", x.iterations_completed, "/", x.iterations_requested,
-                    " | ", outcome, " | ", Cell(x.sinkhorn), " | ",
-                    Cell(x.divergence), " | ", Cell(x.kinetic_energy), " | ",
-                    Cell(x.path_kinetic_energy), " | ", Cell(x.hjb), " | ",
-                    Cell(x.terminal), " | ", Cell(x.straightness, "%.4f"),
-                    " | ", Cell(x.drift_dt2), " | ", Cell(x.drift_dt8), " | ",
-                    Cell(x.off_manifold_std), " | ",
-                    Cell(x.iterations_per_second, "%.1f"), " |\n");
+                    " | ", x.seed, " | ", x.iterations_completed, "/",
+                    x.iterations_requested, " | ", outcome, " | ",
+                    Cell(x.sinkhorn), " | ", Cell(x.divergence), " | ",
+                    Cell(x.kinetic_energy), " | ", Cell(x.path_kinetic_energy),
+                    " | ", Cell(x.hjb), " | ", Cell(x.terminal), " | ",
+                    Cell(x.straightness, "%.4f"), " | ", Cell(x.drift_dt2),
+                    " | ", Cell(x.drift_dt8), " | ", Cell(x.off_manifold_std),
+                    " | ", Cell(x.iterations_per_second, "%.1f"), " |\n");
   }
-  absl::StrAppend(&out, StepProfiles(r));
+  absl::StrAppend(&out, StepProfiles(r), ChecksAndSeeds(r));
   absl::StrAppend(
       &out,
       "\nSinkhorn: debiased, p=2, blur 0.05, cost ½|x−y|², first two "
@@ -237,8 +335,8 @@ std::string Markdown(const Report& r) {
   for (const RunRecord& x : r.runs) {
     for (const std::string& plot : {x.plot, x.curve_plot, x.density_plot}) {
       if (!plot.empty()) {
-        absl::StrAppend(&out, "\n![", x.method, " d=", x.dimension, "](", plot,
-                        ")");
+        absl::StrAppend(&out, "\n![", x.method, " d=", x.dimension, " seed ",
+                        x.seed, "](", plot, ")");
       }
     }
   }

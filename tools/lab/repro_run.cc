@@ -100,6 +100,12 @@ absl::Status ApplyConfigPatch(const std::string& json, pb::TrainingConfig& c) {
   return absl::OkStatus();
 }
 
+std::string RunStem(const std::string& method, const std::string& where,
+                    uint64_t seed, size_t seed_count) {
+  return seed_count > 1 ? absl::StrCat(method, "_", where, "_s", seed)
+                        : absl::StrCat(method, "_", where);
+}
+
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
     const pb::TrainingConfig& config, const std::string& method,
     const std::string& dataset, const std::string& device,

@@ -30,6 +30,11 @@ absl::Status ApplyMethod(const std::string& method,
 absl::Status ApplyConfigPatch(const std::string& json,
                               proxflow::v1::TrainingConfig& config);
 
+// The file-name stem of one run: "METHOD_WHERE", plus "_sSEED" when the study
+// runs more than one seed (so that seeds do not overwrite each other's plots).
+std::string RunStem(const std::string& method, const std::string& where,
+                    uint64_t seed, size_t seed_count);
+
 // Resolves `config`, fills the identity of `r` (method, dataset, dimension,
 // seed, precision) and creates its trainer on `device` with `precision`.
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
