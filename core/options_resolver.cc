@@ -353,7 +353,7 @@ absl::StatusOr<RegistryOptions> ResolveRegistry(const pb::RegistryConfig& c) {
 
 }  // namespace
 
-absl::StatusOr<TrainOptions> ResolveTrainOptions(
+absl::StatusOr<pb::TrainingConfig> ExpandPreset(
     const pb::TrainingConfig& config) {
   const std::string preset(config.has_preset() ? config.preset()
                                                : std::string(kDefaultPreset));
@@ -362,6 +362,13 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   full.MergeFrom(config);
   full.set_preset(preset);
   if (full.model().empty()) full.set_model(DefaultModelName(full));
+  return full;
+}
+
+absl::StatusOr<TrainOptions> ResolveTrainOptions(
+    const pb::TrainingConfig& config) {
+  PROXFLOW_ASSIGN_OR_RETURN(const pb::TrainingConfig full,
+                            ExpandPreset(config));
 
   TrainOptions o;
   PROXFLOW_RETURN_IF_ERROR(CheckName("model", full.model()));
@@ -369,7 +376,7 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
       CheckRange<int64_t>("iterations", full.iterations(), 1, 10000000));
   PROXFLOW_RETURN_IF_ERROR(
       CheckRange("batch_size", full.batch_size(), 1, 65536));
-  o.preset = preset;
+  o.preset = full.preset();
   o.model = full.model();
   o.iterations = full.iterations();
   o.batch_size = full.batch_size();

@@ -19,6 +19,12 @@ namespace proxflow::core {
 absl::StatusOr<TrainOptions> ResolveTrainOptions(
     const proxflow::v1::TrainingConfig& config);
 
+// `config` over its preset (default "toy-2d"): every field the run will use,
+// before validation. INVALID_ARGUMENT for an unknown preset. Pure function;
+// thread-safe.
+absl::StatusOr<proxflow::v1::TrainingConfig> ExpandPreset(
+    const proxflow::v1::TrainingConfig& config);
+
 // A solver's proto enum and back, by the table the resolver maps
 // flow.sample_solver with. SolverFromProto: nullopt for SOLVER_UNSPECIFIED and
 // unknown values.

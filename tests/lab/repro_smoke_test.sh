@@ -56,6 +56,14 @@ set -e
 [ "$rc" = 2 ] || fail "bad --config_patch: exit $rc, expected 2"
 grep -q -- '--config_patch: not a TrainingConfig' "$out/patch.log" || fail "bad --config_patch message"
 [ ! -e "$out/patch/report.json" ] || fail "bad --config_patch still wrote a report"
+# The ablation wins over a patch: w1 stays without kinetic energy under a PG patch, and the
+# report records each run's whole config.
+"$lab" repro manifold --threads 1 --dims 2 --methods w1,w1w2 --iterations 1 --eval_samples 10 \
+  --out_dir "$out/order" --config_patch '{"flow":{"loss_case":"LOSS_CASE_PG"}}' 2>"$out/order.log"
+grep -q '"method": "w1".*"config": {[^}]*.*"loss_case":"LOSS_CASE_NO_OT"' "$out/order/report.json" ||
+  fail "w1 under a PG patch is not NO_OT: $(grep -o '"loss_case":"[A-Z_]*"' "$out/order/report.json")"
+grep -q '"method": "w1w2".*"loss_case":"LOSS_CASE_PG"' "$out/order/report.json" ||
+  fail "w1w2 did not take the PG patch"
 # Seeds: a bad list and --seed with --seeds are refused, naming the flag and the value.
 set +e
 "$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
@@ -72,4 +80,4 @@ grep -q -- '--seeds: each seed must be a non-negative integer, got "x"' "$out/se
 grep -q -- 'give --seed or --seeds, not both' "$out/both.log" || fail "--seed with --seeds message"
 [ ! -e "$out/seeds/report.json" ] || fail "bad --seeds still wrote a report"
 echo "repro smoke: 8 runs (2 seeds), report.json/report.md, 8 plots, checks, spread across seeds," \
-  "blow-up and straightness fields, --config_patch and --seeds refusals checked"
+  "blow-up and straightness fields, ablation over patch, --config_patch and --seeds refusals checked"

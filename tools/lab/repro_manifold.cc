@@ -61,11 +61,9 @@ absl::Status Measure(core::Trainer& trainer, int n, RunRecord& r,
 
 }  // namespace
 
-absl::StatusOr<pb::TrainingConfig> AblationConfig(const std::string& method,
-                                                  const std::string& dataset,
-                                                  int dimension,
-                                                  int64_t iterations,
-                                                  uint64_t seed) {
+absl::StatusOr<pb::TrainingConfig> AblationConfig(
+    const std::string& method, const std::string& dataset, int dimension,
+    int64_t iterations, uint64_t seed, const std::string& patch) {
   pb::TrainingConfig c;
   c.set_preset(dimension == 2   ? "toy-2d"
                : dimension == 7 ? "manifold-7d"
@@ -78,7 +76,7 @@ absl::StatusOr<pb::TrainingConfig> AblationConfig(const std::string& method,
   c.set_log_interval(50);
   c.set_checkpoint_interval(0);
   c.set_eval_interval(0);
-  PROXFLOW_RETURN_IF_ERROR(ApplyMethod(method, c));
+  PROXFLOW_RETURN_IF_ERROR(ApplyPatchAndMethod(patch, method, c));
   return c;
 }
 
@@ -92,8 +90,8 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
       for (uint64_t seed : command.seeds) {
         PROXFLOW_ASSIGN_OR_RETURN(
             pb::TrainingConfig c,
-            AblationConfig(m, command.dataset, d, command.iterations, seed));
-        PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
+            AblationConfig(m, command.dataset, d, command.iterations, seed,
+                           command.config_patch));
         PROXFLOW_RETURN_IF_ERROR(
             core::ResolveTrainOptions(c).status());  // fail before any run
         configs.push_back(std::move(c));

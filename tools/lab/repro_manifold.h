@@ -29,13 +29,13 @@ struct ReproManifoldCommand {
 };
 
 // The config of one run: the preset of `dimension` (toy-2d, manifold-7d,
-// manifold-12d; other dimensions take manifold-12d's hyperparameters) with the
-// method's ablation applied: w1w2 as published, w2 without the Lipschitz bound,
-// w1 without kinetic energy, none without either. INVALID_ARGUMENT names an
-// unknown method or dataset.
+// manifold-12d; other dimensions take manifold-12d's hyperparameters), the
+// JSON `patch` merged over it, then the method's ablation (repro_run.h
+// ApplyPatchAndMethod). INVALID_ARGUMENT names an unknown method or dataset,
+// or a patch that is not a TrainingConfig.
 absl::StatusOr<proxflow::v1::TrainingConfig> AblationConfig(
     const std::string& method, const std::string& dataset, int dimension,
-    int64_t iterations, uint64_t seed);
+    int64_t iterations, uint64_t seed, const std::string& patch);
 
 // Runs every (dimension, method, seed) in order, writing the report after each
 // run so that an interrupted study keeps what finished. `*cancel` stops the

@@ -116,8 +116,8 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
       c.set_log_interval(std::max<int64_t>(1, command.iterations / 20));
       c.set_checkpoint_interval(0);
       c.set_eval_interval(0);
-      PROXFLOW_RETURN_IF_ERROR(ApplyMethod(method, c));
-      PROXFLOW_RETURN_IF_ERROR(ApplyConfigPatch(command.config_patch, c));
+      PROXFLOW_RETURN_IF_ERROR(
+          ApplyPatchAndMethod(command.config_patch, method, c));
       PROXFLOW_RETURN_IF_ERROR(core::ResolveTrainOptions(c).status());
       configs.push_back(std::move(c));
     }

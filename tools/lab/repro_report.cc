@@ -95,6 +95,7 @@ std::string Json(const Report& r) {
         ", \"confidence\": ", JsonNumber(x.confidence), ", \"class_counts\": [",
         absl::StrJoin(x.class_counts, ", "), "]",
         ", \"precision\": ", JsonString(x.precision),
+        ", \"config\": ", x.config_json.empty() ? "null" : x.config_json,
         ", \"wall_seconds\": ", JsonNumber(x.wall_seconds),
         ", \"iterations_per_second\": ", JsonNumber(x.iterations_per_second),
         ", \"plot\": ", JsonString(x.plot),

@@ -69,6 +69,9 @@ struct RunRecord {
   double confidence = NAN;
   std::vector<int64_t> class_counts;
   std::string precision;  // of the network bodies: fp32 | bf16
+  // The run's TrainingConfig as JSON (written raw into report.json; empty:
+  // null), so that a report says exactly what ran.
+  std::string config_json;
   double wall_seconds = 0;
   double iterations_per_second = 0;
   std::string plot;  // file name of the samples plot, relative to the report

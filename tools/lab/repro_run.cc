@@ -75,7 +75,20 @@ double MeanDistance(const at::Tensor& a, const at::Tensor& b) {
 
 }  // namespace
 
-absl::Status ApplyMethod(const std::string& method, pb::TrainingConfig& c) {
+absl::Status ApplyPatchAndMethod(const std::string& config_patch,
+                                 const std::string& method,
+                                 pb::TrainingConfig& c) {
+  if (!config_patch.empty()) {
+    pb::TrainingConfig patch;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(config_patch, &patch);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config_patch: not a TrainingConfig in JSON (",
+                       std::string(parsed.message()), "): ", config_patch));
+    }
+    c.MergeFrom(patch);
+  }
   const bool bound = method == "w1w2" || method == "w1";
   const bool kinetic = method == "w1w2" || method == "w2";
   if (!bound && !kinetic && method != "none") {
@@ -87,17 +100,15 @@ absl::Status ApplyMethod(const std::string& method, pb::TrainingConfig& c) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyConfigPatch(const std::string& json, pb::TrainingConfig& c) {
-  if (json.empty()) return absl::OkStatus();
-  pb::TrainingConfig patch;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &patch);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--config_patch: not a TrainingConfig in JSON (",
-                     std::string(parsed.message()), "): ", json));
-  }
-  c.MergeFrom(patch);
-  return absl::OkStatus();
+std::string ConfigJson(const pb::TrainingConfig& config) {
+  const absl::StatusOr<pb::TrainingConfig> full = core::ExpandPreset(config);
+  if (!full.ok()) return "";
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;  // as --config_patch spells them
+  if (!google::protobuf::util::MessageToJsonString(*full, &json, options).ok())
+    return "";
+  return json;
 }
 
 std::string RunStem(const std::string& method, const std::string& where,
@@ -116,6 +127,7 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
   r.dataset = dataset;
   r.dimension = static_cast<int>(options.dataset.dimension);
   r.seed = config.seed();
+  r.config_json = ConfigJson(config);
   PROXFLOW_ASSIGN_OR_RETURN(
       auto trainer, core::Trainer::Create(options, {device, "", precision}));
   r.precision = trainer->precision();

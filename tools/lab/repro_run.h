@@ -18,17 +18,20 @@
 
 namespace proxflow::lab {
 
-// Applies an ablation to `config`: w1w2 as published, w2 without the
-// Lipschitz bound, w1 without kinetic energy, none without either.
-// INVALID_ARGUMENT names an unknown method.
-absl::Status ApplyMethod(const std::string& method,
-                         proxflow::v1::TrainingConfig& config);
+// Merges `config_patch`, a TrainingConfig in JSON (e.g.
+// {"generator": {"network": {"width": 64}}}; empty: none), over `config`,
+// then applies the ablation `method`: w1w2 as configured, w2 without the
+// Lipschitz bound, w1 without kinetic energy (nor HJB/terminal penalties),
+// none without either. The ablation wins over the patch (a patch setting the
+// PG loss case leaves w1 without kinetic energy). INVALID_ARGUMENT names
+// --config_patch and the parse error, or --methods and an unknown method.
+absl::Status ApplyPatchAndMethod(const std::string& config_patch,
+                                 const std::string& method,
+                                 proxflow::v1::TrainingConfig& config);
 
-// Merges `json`, a TrainingConfig in JSON (e.g.
-// {"generator": {"network": {"width": 64}}}), over `config`: its fields win.
-// Empty: no change. INVALID_ARGUMENT names --config_patch and the parse error.
-absl::Status ApplyConfigPatch(const std::string& json,
-                              proxflow::v1::TrainingConfig& config);
+// The run's config expanded over its preset (every hyperparameter it ran
+// with) as compact JSON (proto field names, enum names), for the report.
+std::string ConfigJson(const proxflow::v1::TrainingConfig& config);
 
 // The file-name stem of one run: "METHOD_WHERE", plus "_sSEED" when the study
 // runs more than one seed (so that seeds do not overwrite each other's plots).
