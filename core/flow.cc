@@ -135,9 +135,9 @@ Rollout RollOut(const Flow& flow, const at::Tensor& x0,
     }
     const at::Tensor next = x + o.dt * v;
     if (o.path_length) {
-      const at::Tensor step = (next - x).detach();
-      path = path + step.norm(2, {1});
-      path_ke = path_ke + step.square().sum(1).mean() * (0.5 / o.dt);
+      const at::Tensor squared = (next - x).detach().square().sum(1);
+      path = path + squared.sqrt();
+      path_ke = path_ke + squared.mean() * (0.5 / o.dt);
     }
     x = next;
     if (o.point == KineticEnergyPoint::kDetachedPostStep &&
