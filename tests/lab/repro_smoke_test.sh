@@ -64,6 +64,19 @@ grep -q '"method": "w1".*"config": {[^}]*.*"loss_case":"LOSS_CASE_NO_OT"' "$out/
   fail "w1 under a PG patch is not NO_OT: $(grep -o '"loss_case":"[A-Z_]*"' "$out/order/report.json")"
 grep -q '"method": "w1w2".*"loss_case":"LOSS_CASE_PG"' "$out/order/report.json" ||
   fail "w1w2 did not take the PG patch"
+# The documented patch of docs/REPRODUCTION.md, read from its file (@FILE), is a TrainingConfig.
+patch_file=$(dirname "$0")/../../tools/lab/patches/lipschitz-held.json
+"$lab" repro manifold --threads 1 --dims 7 --methods w1w2 --iterations 1 --eval_samples 10 \
+  --out_dir "$out/file" --config_patch "@$patch_file" 2>"$out/file.log" || fail "@FILE patch refused"
+grep -q '"penalty_weight":0.1,.*"kinetic_energy_point":"KINETIC_ENERGY_POINT_TRAJECTORY"' \
+  "$out/file/report.json" || fail "the @FILE patch did not reach the run's config"
+set +e
+"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/nofile" \
+  --config_patch "@$out/missing.json" 2>"$out/nofile.log"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "missing @FILE: exit $rc, expected 2"
+grep -q -- "--config_patch @$out/missing.json: .*No such file" "$out/nofile.log" || fail "missing @FILE message"
 # Seeds: a bad list and --seed with --seeds are refused, naming the flag and the value.
 set +e
 "$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
@@ -80,4 +93,4 @@ grep -q -- '--seeds: each seed must be a non-negative integer, got "x"' "$out/se
 grep -q -- 'give --seed or --seeds, not both' "$out/both.log" || fail "--seed with --seeds message"
 [ ! -e "$out/seeds/report.json" ] || fail "bad --seeds still wrote a report"
 echo "repro smoke: 8 runs (2 seeds), report.json/report.md, 8 plots, checks, spread across seeds," \
-  "blow-up and straightness fields, ablation over patch, --config_patch and --seeds refusals checked"
+  "blow-up and straightness fields, ablation over patch, @FILE patch, --config_patch and --seeds refusals checked"

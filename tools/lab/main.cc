@@ -38,6 +38,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/blas_kernels.h"
@@ -95,7 +96,8 @@ ABSL_FLAG(std::string, cache_dir, "",
           ".classifier-cache)");
 ABSL_FLAG(std::string, config_patch, "",
           "repro: a TrainingConfig in JSON merged over every run's config, "
-          "e.g. '{\"generator\": {\"network\": {\"width\": 64}}}'");
+          "e.g. '{\"generator\": {\"network\": {\"width\": 64}}}', or "
+          "@FILE holding one");
 ABSL_FLAG(int32_t, repeats, 3, "bench: timed blocks (the median is reported)");
 ABSL_FLAG(int32_t, warmup, 10,
           "bench train: untimed iterations before the timed blocks");
@@ -192,6 +194,20 @@ absl::StatusOr<std::vector<uint64_t>> StudySeeds() {
   return seeds;
 }
 
+// --config_patch: JSON, or @FILE holding it. INVALID_ARGUMENT names the flag
+// and the file when it cannot be read.
+absl::StatusOr<std::string> ConfigPatch() {
+  const std::string value = absl::GetFlag(FLAGS_config_patch);
+  if (value.empty() || value[0] != '@') return value;
+  absl::StatusOr<std::string> json =
+      proxflow::ReadFile(value.substr(1), size_t{1} << 20);
+  if (!json.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--config_patch ", value, ": ", json.status().message()));
+  }
+  return *json;
+}
+
 // The flags every repro study shares.
 template <typename Command>
 absl::Status ReadStudyFlags(Command& command, const std::string& default_out,
@@ -205,7 +221,7 @@ absl::Status ReadStudyFlags(Command& command, const std::string& default_out,
   command.out_dir = absl::GetFlag(FLAGS_out_dir).empty()
                         ? default_out
                         : absl::GetFlag(FLAGS_out_dir);
-  command.config_patch = absl::GetFlag(FLAGS_config_patch);
+  PROXFLOW_ASSIGN_OR_RETURN(command.config_patch, ConfigPatch());
   command.command_line = command_line;
   return absl::OkStatus();
 }
