@@ -47,15 +47,18 @@ profiles=$(grep -cE '"step_speed": \[[^],]+(, [^],]+){4}\], "step_turn_degrees":
   "$out/report.json" || true)
 [ "$profiles" = 8 ] || fail "expected 8 runs with a 5-step profile, found $profiles"
 grep -q '^- w1w2 d=7 seed 3: speed [0-9.]* / ' "$out/report.md" || fail "report.md has no step profile"
-# A config patch that is not a TrainingConfig is refused before any run, naming the flag.
-set +e
-"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/patch" \
-  --config_patch '{"critic": {"learning_rate": "fast"}}' 2>"$out/patch.log"
-rc=$?
-set -e
-[ "$rc" = 2 ] || fail "bad --config_patch: exit $rc, expected 2"
-grep -q -- '--config_patch: not a TrainingConfig' "$out/patch.log" || fail "bad --config_patch message"
-[ ! -e "$out/patch/report.json" ] || fail "bad --config_patch still wrote a report"
+# Bad flags are refused before any run: exit 2, a message naming the flag and the value, and
+# no report. refused NAME MESSAGE_REGEX ARGS...
+refused() {
+  local name=$1 message=$2 rc=0
+  shift 2
+  "$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/$name" "$@" \
+    2>"$out/$name.log" || rc=$?
+  [ "$rc" = 2 ] || fail "$name: exit $rc, expected 2"
+  grep -q -- "$message" "$out/$name.log" || fail "$name: no '$message' in $(cat "$out/$name.log")"
+  [ ! -e "$out/$name/report.json" ] || fail "$name still wrote a report"
+}
+refused patch '--config_patch: not a TrainingConfig' --config_patch '{"critic": {"learning_rate": "fast"}}'
 # The ablation wins over a patch: w1 stays without kinetic energy under a PG patch, and the
 # report records each run's whole config.
 "$lab" repro manifold --threads 1 --dims 2 --methods w1,w1w2 --iterations 1 --eval_samples 10 \
@@ -70,27 +73,9 @@ patch_file=$(dirname "$0")/../../tools/lab/patches/lipschitz-held.json
   --out_dir "$out/file" --config_patch "@$patch_file" 2>"$out/file.log" || fail "@FILE patch refused"
 grep -q '"penalty_weight":0.1,.*"kinetic_energy_point":"KINETIC_ENERGY_POINT_TRAJECTORY"' \
   "$out/file/report.json" || fail "the @FILE patch did not reach the run's config"
-set +e
-"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/nofile" \
-  --config_patch "@$out/missing.json" 2>"$out/nofile.log"
-rc=$?
-set -e
-[ "$rc" = 2 ] || fail "missing @FILE: exit $rc, expected 2"
-grep -q -- "--config_patch @$out/missing.json: .*No such file" "$out/nofile.log" || fail "missing @FILE message"
+refused nofile "--config_patch @$out/missing.json: .*No such file" --config_patch "@$out/missing.json"
 # Seeds: a bad list and --seed with --seeds are refused, naming the flag and the value.
-set +e
-"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
-  --seeds 0,x 2>"$out/seeds.log"
-rc_list=$?
-"$lab" repro manifold --dims 2 --methods w1w2 --iterations 1 --out_dir "$out/seeds" \
-  --seed 2 --seeds 0,1 2>"$out/both.log"
-rc_both=$?
-set -e
-[ "$rc_list" = 2 ] || fail "bad --seeds: exit $rc_list, expected 2"
-grep -q -- '--seeds: each seed must be a non-negative integer, got "x"' "$out/seeds.log" \
-  || fail "bad --seeds message: $(cat "$out/seeds.log")"
-[ "$rc_both" = 2 ] || fail "--seed with --seeds: exit $rc_both, expected 2"
-grep -q -- 'give --seed or --seeds, not both' "$out/both.log" || fail "--seed with --seeds message"
-[ ! -e "$out/seeds/report.json" ] || fail "bad --seeds still wrote a report"
+refused seeds '--seeds: each seed must be a non-negative integer, got "x"' --seeds 0,x
+refused both 'give --seed or --seeds, not both' --seed 2 --seeds 0,1
 echo "repro smoke: 8 runs (2 seeds), report.json/report.md, 8 plots, checks, spread across seeds," \
   "blow-up and straightness fields, ablation over patch, @FILE patch, --config_patch and --seeds refusals checked"
