@@ -13,6 +13,7 @@
 #include "core/torch_fence.h"
 #include "core/trainer.h"
 #include "tools/lab/lab_common.h"
+#include "tools/lab/spread.h"
 
 namespace proxflow::lab {
 
@@ -48,8 +49,8 @@ absl::Status RunBenchSample(const BenchSampleCommand& command) {
       step_seconds.push_back((seconds - source) / steps);
       source_share.push_back(source / seconds);
     }
-    const Summary rate = Summarize(rates);
-    const Summary step = Summarize(step_seconds);
+    const Spread rate = SpreadOf(rates);
+    const Spread step = SpreadOf(step_seconds);
     std::printf(
         "{\"bench\": \"sample\", \"preset\": \"%s\", \"device\": \"%s\", "
         "\"precision\": \"%s\", \"batch\": %d, \"steps\": %d, "
@@ -60,7 +61,7 @@ absl::Status RunBenchSample(const BenchSampleCommand& command) {
         trainer->options().preset.c_str(), trainer->device().c_str(),
         trainer->precision().c_str(), batch, steps, rate.median, rate.min,
         rate.max, step.median, step.min, step.max,
-        Summarize(source_share).median, command.repeats, PeakResidentMiB());
+        SpreadOf(source_share).median, command.repeats, PeakResidentMiB());
     std::fflush(stdout);
   }
   return absl::OkStatus();

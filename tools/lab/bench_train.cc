@@ -10,6 +10,7 @@
 #include "core/options_resolver.h"
 #include "core/trainer.h"
 #include "tools/lab/lab_common.h"
+#include "tools/lab/spread.h"
 
 namespace proxflow::lab {
 
@@ -36,7 +37,7 @@ absl::Status RunBenchTrain(const BenchTrainCommand& command) {
             .count();
     rates.push_back(command.iterations / seconds);
   }
-  const Summary rate = Summarize(rates);
+  const Spread rate = SpreadOf(rates);
   std::printf(
       "{\"implementation\": \"proxflow\", \"preset\": \"%s\", \"device\": "
       "\"%s\", \"precision\": \"%s\", "

@@ -67,12 +67,6 @@ std::string FormatDuration(double seconds) {
   return absl::StrFormat("%ds", s);
 }
 
-Summary Summarize(std::vector<double> values) {
-  if (values.empty()) return {};
-  std::sort(values.begin(), values.end());
-  return {values[values.size() / 2], values.front(), values.back()};
-}
-
 absl::StatusOr<std::unique_ptr<core::Trainer>> BenchTrainer(
     const std::string& preset, const std::string& mnist_dir,
     const std::string& device, const std::string& precision) {

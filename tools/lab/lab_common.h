@@ -51,15 +51,6 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> BenchTrainer(
     const std::string& preset, const std::string& mnist_dir,
     const std::string& device, const std::string& precision);
 
-// Median (upper median for even counts), min and max of repeated
-// measurements; all 0 when empty.
-struct Summary {
-  double median = 0;
-  double min = 0;
-  double max = 0;
-};
-Summary Summarize(std::vector<double> values);
-
 // The process's peak resident memory so far (VmHWM of /proc/self/status) in
 // MiB; 0 when unreadable.
 double PeakResidentMiB();

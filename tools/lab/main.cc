@@ -180,7 +180,7 @@ absl::StatusOr<std::vector<uint64_t>> StudySeeds() {
   std::vector<uint64_t> seeds;
   for (absl::string_view part : absl::StrSplit(list, ',')) {
     uint64_t s = 0;
-    if (!absl::SimpleAtoi(part, &s) || part.empty() || part[0] == '-') {
+    if (!absl::SimpleAtoi(part, &s)) {  // refuses "", "-1", "x"
       return absl::InvalidArgumentError(absl::StrCat(
           "--seeds: each seed must be a non-negative integer, got \"", part,
           "\""));

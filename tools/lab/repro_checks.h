@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/lab/repro_report.h"
+#include "tools/lab/spread.h"
 
 namespace proxflow::lab {
 
@@ -37,15 +38,6 @@ struct CheckResult {
 // dt/8 below w1's and kinetic energy below w1's (runs paired by seed).
 // Cancelled or failed runs are left out.
 std::vector<CheckResult> EvaluateChecks(const Report& report);
-
-// Median, min and max of a metric over the seeds of one (method, dimension).
-struct Spread {
-  int count = 0;  // finite values
-  double median = NAN;
-  double min = NAN;
-  double max = NAN;
-};
-Spread SpreadOf(std::vector<double> values);
 
 // One (method, dimension) group of runs across seeds.
 struct SeedSummary {
