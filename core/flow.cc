@@ -24,6 +24,7 @@ Flow::Flow(FlowNet network, GeneratorForm form, double lambda)
             return network->forward(x, t);
           },
           form, lambda) {
+  network_ = network;
   if (form == GeneratorForm::kPotential &&
       network->has_analytic_input_gradient()) {
     analytic_grad_x_ = [network](const at::Tensor& x,

@@ -7,7 +7,9 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "core/integrators.h"
 #include "core/networks.h"
@@ -55,8 +57,21 @@ class Flow {
 
   bool is_potential() const { return form_ == GeneratorForm::kPotential; }
   double lambda() const { return lambda_; }
+  // The network of a flow built from one; a null handle otherwise.
+  const FlowNet& network() const { return network_; }
+
+  // Core internal (core/rowwise_field.cc): the network's copy for the rowwise
+  // kernels, kept while the parameters it was made from are unchanged (the
+  // same tensors at the same version counters).
+  struct RowwiseCache {
+    std::shared_ptr<const kernels::RowwiseNet> net;
+    std::vector<std::pair<const void*, int64_t>> parameters;
+  };
+  RowwiseCache& rowwise_cache() const { return rowwise_cache_; }
 
  private:
+  FlowNet network_{nullptr};
+  mutable RowwiseCache rowwise_cache_;
   GeneratorFn generator_;
   GeneratorFn
       analytic_grad_x_;  // ∇ₓU without a graph, when the network provides it

@@ -16,6 +16,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "core/kernels/rowwise_net.h"
 #include "core/options.h"
 
 namespace proxflow::core {
@@ -27,6 +28,8 @@ class ConvTrunkImpl : public torch::nn::Module {
   ConvTrunkImpl();
   torch::Tensor forward(const torch::Tensor& x);
   static constexpr int64_t kFeatures = 392;
+  const torch::Tensor& conv1_weight() const { return conv1_->weight; }
+  const torch::Tensor& conv2_weight() const { return conv2_->weight; }
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
@@ -77,6 +80,11 @@ class FlowNetImpl : public torch::nn::Module {
   // float32. Weights stay float32. Off by default.
   void set_bf16(bool on) { bf16_ = on; }
   bool bf16() const { return bf16_; }
+
+  // Copies of the weights as core/kernels/rowwise_net.h takes them (the
+  // batch-invariant sampling path), or INVALID_ARGUMENT when they are not
+  // float32 on the CPU.
+  absl::StatusOr<kernels::NetWeights> RowwiseWeights() const;
 
  private:
   bool with_time_;

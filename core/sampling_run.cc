@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/integrators.h"
+#include "core/rowwise_field.h"
 #include "core/torch_fence.h"
 #include "core/trainer_impl.h"
 
@@ -19,19 +21,31 @@ namespace proxflow::core {
 
 struct SamplingRun::Impl {
   VelocityFn field;
+  // The field runs on core/kernels (rows independent by construction): no
+  // padding, no chunking.
+  bool rowwise = false;
   Solver solver = Solver::kEuler;
   int steps = 0;
   int steps_done = 0;
   double dt = 0;
   int64_t rows = 0;
-  at::Tensor x;  // (rows padded to kRowQuantum, d) on the flow's device
+  // (rows, d) on the flow's device; rows padded to a multiple of
+  // RowQuantum(device) unless rowwise.
+  at::Tensor x;
 };
 
 namespace {
 
-// Zero rows appended up to the next multiple of kRowQuantum.
+// The fixed tile height of the LibTorch fallback: kRowQuantum rows on the
+// CPU, kDeviceTileRows on CUDA, where every evaluation runs on tiles of
+// exactly that many rows (cuBLAS and cuDNN choose kernels by shape).
+int64_t RowQuantum(const at::Tensor& x) {
+  return x.is_cpu() ? SamplingRun::kRowQuantum : SamplingRun::kDeviceTileRows;
+}
+
+// Zero rows appended up to the next multiple of RowQuantum.
 at::Tensor Padded(const at::Tensor& x, int64_t rows) {
-  const int64_t q = SamplingRun::kRowQuantum;
+  const int64_t q = RowQuantum(x);
   const int64_t padded = (rows + q - 1) / q * q;
   if (padded == rows) return x.contiguous();
   return at::cat({x, at::zeros({padded - rows, x.size(1)}, x.options())});
@@ -75,6 +89,21 @@ at::Tensor CpuStep(Solver solver, const VelocityFn& field, const at::Tensor& x,
   return chunks == 1 ? out[0] : at::cat(out);
 }
 
+// One solver step on a device, tile by tile: every evaluation has the shape
+// (kDeviceTileRows, d).
+at::Tensor DeviceStep(Solver solver, const VelocityFn& field,
+                      const at::Tensor& x, double t, double dt) {
+  const int64_t tile = SamplingRun::kDeviceTileRows;
+  const int64_t tiles = x.size(0) / tile;
+  if (tiles == 1) return SolverStep(solver, field, x, t, dt);
+  std::vector<at::Tensor> out;
+  out.reserve(tiles);
+  for (int64_t i = 0; i < tiles; ++i) {
+    out.push_back(SolverStep(solver, field, x.narrow(0, i * tile, tile), t, dt));
+  }
+  return at::cat(out);
+}
+
 }  // namespace
 
 SamplingRun::SamplingRun(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -90,16 +119,22 @@ absl::StatusOr<std::unique_ptr<SamplingRun>> SamplingRunFactory::Start(
   if (seeds.empty())
     return absl::InvalidArgumentError("seeds must not be empty");
   auto impl = std::make_unique<SamplingRun::Impl>();
-  impl->field = flow.Field();
+  if (device.is_cpu()) {
+    if (std::optional<VelocityFn> field = RowwiseVelocityField(flow)) {
+      impl->field = *std::move(field);
+      impl->rowwise = true;
+    }
+  }
+  if (!impl->rowwise) impl->field = flow.Field();
   impl->solver = solver;
   impl->steps = steps;
   impl->dt = options.flow.horizon / steps;
   impl->rows = static_cast<int64_t>(seeds.size());
   PROXFLOW_RETURN_IF_ERROR(Fence("starting to sample", [&]() -> absl::Status {
-    impl->x =
-        Padded(SourceFromSeeds(options.source, options.dataset.dimension, seeds)
-                   .to(device),
-               impl->rows);
+    at::Tensor x0 =
+        SourceFromSeeds(options.source, options.dataset.dimension, seeds)
+            .to(device);
+    impl->x = impl->rowwise ? x0.contiguous() : Padded(x0, impl->rows);
     return absl::OkStatus();
   }));
   return std::unique_ptr<SamplingRun>(new SamplingRun(std::move(impl)));
@@ -121,8 +156,13 @@ absl::Status SamplingRun::Step() {
     }
     // t_i = i·dt exactly as core::Integrate computes it.
     const double t = 0.0 + s.steps_done * s.dt;
-    s.x = s.x.is_cpu() ? CpuStep(s.solver, s.field, s.x, t, s.dt)
-                       : SolverStep(s.solver, s.field, s.x, t, s.dt);
+    if (s.rowwise) {
+      s.x = SolverStep(s.solver, s.field, s.x, t, s.dt);
+    } else if (s.x.is_cpu()) {
+      s.x = CpuStep(s.solver, s.field, s.x, t, s.dt);
+    } else {
+      s.x = DeviceStep(s.solver, s.field, s.x, t, s.dt);
+    }
     ++s.steps_done;
     return absl::OkStatus();
   });
@@ -145,7 +185,8 @@ absl::Status SamplingRun::KeepRows(const std::vector<int64_t>& rows) {
       const at::Tensor index =
           at::tensor(rows, at::TensorOptions().dtype(at::kLong))
               .to(s.x.device());
-      s.x = Padded(s.x.index_select(0, index), kept);
+      const at::Tensor selected = s.x.index_select(0, index);
+      s.x = s.rowwise ? selected : Padded(selected, kept);
     }
     s.rows = kept;
     return absl::OkStatus();

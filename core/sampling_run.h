@@ -5,18 +5,22 @@
 //
 // Batch invariance (the contract the sampling service's determinism rests
 // on): a row's values after k steps depend only on its seed, the solver, the
-// step count and the device, never on which or how many other rows share the
-// run. Two things would break it, and both are closed off:
-//  * BLAS kernels take other (differently rounded) paths for a single row and
-//    for odd remainders: rows are padded to a multiple of kRowQuantum.
-//  * With several intra-op threads, LibTorch and OpenBLAS split small batches
-//    across threads along reduction dimensions (measured: the autograd ∇ₓU of
-//    the conv potential differs by ~1e-9 between 8 and 64 rows on 2 threads).
-//    On the CPU a step therefore runs inside an OpenMP team of its own: the
-//    rows are cut into per-thread chunks (multiples of kRowQuantum) and each
-//    chunk is computed single-threaded, where every batch size gives the same
-//    row values.
-// Tests check the invariance bitwise for MLP and conv flows in both forms.
+// step count, the weights and the device, never on which or how many other
+// rows share the run, how many threads run it or which OpenBLAS kernels the
+// process loaded.
+//  * On the CPU in float32 (every preset's networks) this holds by
+//    construction: the field is core/kernels/rowwise_net.h, whose every value
+//    is one fixed FMA chain over its own row (no BLAS, no reduction split
+//    across rows or threads), and the solver's updates are elementwise. The
+//    bytes are also the same under every x86-64 CPU with AVX2+FMA and the
+//    portable path (tests compare the two).
+//  * Otherwise (bf16 on the CPU, a flow built from a function, CUDA) LibTorch
+//    computes the field, on fixed tile shapes: on the CPU rows padded to
+//    kRowQuantum and cut into single-threaded per-thread chunks inside an
+//    OpenMP team of its own (where LibTorch and OpenBLAS run serially); on
+//    CUDA every evaluation is on tiles of exactly kDeviceTileRows rows.
+// Tests check the invariance bitwise for MLP and conv flows in both forms,
+// under every OpenBLAS kernel family (ctest label "kernels").
 //
 // Torch-free header (pimpl). Every method fences LibTorch exceptions into
 // absl::Status. Thread-compatible; the flow it was started from (a FlowModel or
@@ -37,6 +41,7 @@ namespace proxflow::core {
 class SamplingRun {
  public:
   static constexpr int64_t kRowQuantum = 8;
+  static constexpr int64_t kDeviceTileRows = 256;
 
   ~SamplingRun();
   SamplingRun(const SamplingRun&) = delete;

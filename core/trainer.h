@@ -143,6 +143,13 @@ class Trainer {
   absl::StatusOr<PointSamples> Sample(const std::vector<uint64_t>& seeds,
                                       Solver solver, int steps);
 
+  // The baseline of `proxflow-lab bench sample`: the same integration as
+  // Sample() by LibTorch's batched kernels over the whole batch at once (no
+  // rowwise kernels, padding or chunking). Its values agree with Sample()'s to
+  // float rounding, without Sample()'s batch invariance.
+  absl::StatusOr<PointSamples> SampleBatchedBaseline(
+      const std::vector<uint64_t>& seeds, Solver solver, int steps);
+
   // Sample() keeping the state after every step: `steps` entries, the last
   // one what Sample() returns (the start is SourcePoints()).
   absl::StatusOr<std::vector<PointSamples>> SamplePath(

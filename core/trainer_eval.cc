@@ -146,6 +146,25 @@ absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
                     steps);
 }
 
+absl::StatusOr<PointSamples> Trainer::SampleBatchedBaseline(
+    const std::vector<uint64_t>& seeds, Solver solver, int steps) {
+  if (steps < 1 || seeds.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "baseline sampling needs steps >= 1 and seeds, got ", steps, " and ",
+        seeds.size()));
+  }
+  return Fence("baseline sampling", [&]() -> absl::StatusOr<PointSamples> {
+    const Impl& s = *impl_;
+    torch::NoGradGuard no_grad;
+    const at::Tensor x0 =
+        SourceFromSeeds(s.options.source, s.options.dataset.dimension, seeds)
+            .to(s.device);
+    return ToPoints(Integrate(solver, s.flow->Field(), x0, 0.0,
+                              s.options.flow.horizon / steps, steps)
+                        .final);
+  });
+}
+
 absl::StatusOr<std::vector<PointSamples>> Trainer::SamplePath(
     const std::vector<uint64_t>& seeds, Solver solver, int steps) {
   std::vector<PointSamples> states;

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -24,22 +25,42 @@ std::string OpenBlasCore() {
   return core == nullptr ? "" : core;
 }
 
-// The best kernels Debian's OpenBLAS has for this CPU, or "" for none better
-// than its generic ones.
-const char* BetterCore() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl")) {
-    return "SkylakeX";
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return "Haswell";
-  }
-  return "";
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 }  // namespace
+
+CpuFeatures DetectCpuFeatures() {
+  __builtin_cpu_init();
+  CpuFeatures cpu;
+  cpu.avx512 = __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vl");
+  cpu.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return cpu;
+}
+
+std::string ReexecutionCore(const std::string& current_core, bool user_set,
+                            const CpuFeatures& cpu) {
+  if (current_core != "Prescott" || user_set) return "";
+  if (cpu.avx512) return "SkylakeX";
+  if (cpu.avx2_fma) return "Haswell";
+  return "";
+}
+
+bool CpuRunsBlasCore(const std::string& core, const CpuFeatures& cpu) {
+  const std::string name = Lower(core);
+  if (name == "skylakex" || name == "cooperlake" || name == "sapphirerapids") {
+    return cpu.avx512;
+  }
+  if (name == "haswell" || name == "zen" || name == "zen2" || name == "zen3") {
+    return cpu.avx2_fma;
+  }
+  return true;
+}
 
 BlasKernels CurrentBlasKernels() {
   BlasKernels kernels;
@@ -56,12 +77,10 @@ BlasKernels CurrentBlasKernels() {
 
 BlasKernels SelectBlasKernels(char** argv) {
   BlasKernels kernels = CurrentBlasKernels();
-  if (kernels.core != "Prescott" || std::getenv(kCoreVariable) != nullptr) {
-    return kernels;
-  }
-  const char* better = BetterCore();
-  if (*better == '\0') return kernels;
-  setenv(kCoreVariable, better, /*overwrite=*/0);
+  const std::string better = ReexecutionCore(
+      kernels.core, std::getenv(kCoreVariable) != nullptr, DetectCpuFeatures());
+  if (better.empty()) return kernels;
+  setenv(kCoreVariable, better.c_str(), /*overwrite=*/0);
   setenv(kSelectedVariable, "1", /*overwrite=*/1);
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
@@ -69,7 +88,7 @@ BlasKernels SelectBlasKernels(char** argv) {
   std::fprintf(stderr,
                "proxflow: cannot re-execute with %s=%s (%s); running on "
                "OpenBLAS's %s kernels\n",
-               kCoreVariable, better, std::strerror(errno),
+               kCoreVariable, better.c_str(), std::strerror(errno),
                kernels.core.c_str());
   unsetenv(kCoreVariable);
   unsetenv(kSelectedVariable);

@@ -23,6 +23,27 @@ struct BlasKernels {
   std::string chosen_by;
 };
 
+// What a CPU offers OpenBLAS's kernels.
+struct CpuFeatures {
+  bool avx512 = false;  // AVX-512 F, BW, DQ and VL
+  bool avx2_fma = false;
+};
+CpuFeatures DetectCpuFeatures();
+
+// The OPENBLAS_CORETYPE SelectBlasKernels re-executes with: "SkylakeX" or
+// "Haswell" when OpenBLAS picked its generic "Prescott" kernels although
+// `cpu` runs better ones and the user set no OPENBLAS_CORETYPE; otherwise ""
+// (keep what runs).
+std::string ReexecutionCore(const std::string& current_core, bool user_set,
+                            const CpuFeatures& cpu);
+
+// Whether `cpu` can execute OpenBLAS's kernels named `core` (as
+// OPENBLAS_CORETYPE spells them, any case): the AVX-512 families need
+// AVX-512, Haswell and the Zen families AVX2+FMA; other names are taken to
+// need neither. OpenBLAS does not check a forced core: kernels the CPU lacks
+// die of SIGILL at the first matrix product.
+bool CpuRunsBlasCore(const std::string& core, const CpuFeatures& cpu);
+
 // Call first thing in main(), before any thread starts. When the process uses
 // OpenBLAS, OPENBLAS_CORETYPE is unset and OpenBLAS fell back to its generic
 // Prescott kernels although the CPU has AVX-512 (F, BW, DQ, VL: "SkylakeX") or

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <string>
 
@@ -28,6 +29,43 @@ TEST(BlasKernels, GenericKernelsAreReplacedWhereTheCpuHasBetter) {
     ASSERT_NE(user, nullptr);
     EXPECT_EQ(kernels.core, std::string(user));
   }
+}
+
+// The re-execution's choice on every kind of CPU (whatever this one is).
+TEST(BlasKernels, ReexecutesOnlyFromGenericKernelsTheUserDidNotForce) {
+  const CpuFeatures avx512{true, true}, avx2{false, true}, sse{false, false};
+  EXPECT_EQ(ReexecutionCore("Prescott", false, avx512), "SkylakeX");
+  EXPECT_EQ(ReexecutionCore("Prescott", false, avx2), "Haswell");
+  EXPECT_EQ(ReexecutionCore("Prescott", false, sse), "");
+  EXPECT_EQ(ReexecutionCore("Prescott", true, avx512), "");  // user's choice
+  EXPECT_EQ(ReexecutionCore("Zen", false, avx2), "");
+  EXPECT_EQ(ReexecutionCore("SkylakeX", false, avx512), "");
+  EXPECT_EQ(ReexecutionCore("Haswell", false, avx512), "");
+}
+
+TEST(BlasKernels, ForcedKernelsTheCpuCannotRunAreKnown) {
+  const CpuFeatures avx512{true, true}, avx2{false, true}, sse{false, false};
+  EXPECT_TRUE(CpuRunsBlasCore("SkylakeX", avx512));
+  EXPECT_FALSE(CpuRunsBlasCore("SkylakeX", avx2));
+  EXPECT_FALSE(CpuRunsBlasCore("skylakex", avx2));
+  EXPECT_FALSE(CpuRunsBlasCore("COOPERLAKE", avx2));
+  EXPECT_TRUE(CpuRunsBlasCore("Zen", avx2));
+  EXPECT_TRUE(CpuRunsBlasCore("Haswell", avx2));
+  EXPECT_FALSE(CpuRunsBlasCore("Haswell", sse));
+  EXPECT_TRUE(CpuRunsBlasCore("Prescott", sse));
+}
+
+// Under a forced OPENBLAS_CORETYPE (ctest's kernel-family runs) the process
+// runs those kernels.
+TEST(BlasKernels, AForcedKernelFamilyIsTheOneInUse) {
+  const char* user = std::getenv("OPENBLAS_CORETYPE");
+  if (user == nullptr || std::getenv("PROXFLOW_BLAS_CORE_SELECTED") != nullptr) {
+    GTEST_SKIP() << "OPENBLAS_CORETYPE is not forced";
+  }
+  std::string want = user, got = CurrentBlasKernels().core;
+  for (char& c : want) c = static_cast<char>(std::tolower(c));
+  for (char& c : got) c = static_cast<char>(std::tolower(c));
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

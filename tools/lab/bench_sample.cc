@@ -37,8 +37,16 @@ absl::Status RunBenchSample(const BenchSampleCommand& command) {
     std::vector<uint64_t> seeds(batch);
     std::iota(seeds.begin(), seeds.end(), uint64_t{1});
     PROXFLOW_RETURN_IF_ERROR(trainer->Sample(seeds, solver, steps).status());
-    std::vector<double> rates, step_seconds, source_share;
+    PROXFLOW_RETURN_IF_ERROR(
+        trainer->SampleBatchedBaseline(seeds, solver, steps).status());
+    std::vector<double> rates, step_seconds, source_share, baseline_rates;
     for (int r = 0; r < command.repeats; ++r) {
+      // The baseline first within each repeat, so that both sides see the
+      // same machine state in turn.
+      const Stopwatch baseline_clock;
+      PROXFLOW_RETURN_IF_ERROR(
+          trainer->SampleBatchedBaseline(seeds, solver, steps).status());
+      baseline_rates.push_back(batch / baseline_clock.Seconds());
       const Stopwatch source_clock;
       PROXFLOW_RETURN_IF_ERROR(trainer->SourcePoints(seeds).status());
       const double source = source_clock.Seconds();
@@ -51,17 +59,21 @@ absl::Status RunBenchSample(const BenchSampleCommand& command) {
     }
     const Spread rate = SpreadOf(rates);
     const Spread step = SpreadOf(step_seconds);
+    const Spread baseline = SpreadOf(baseline_rates);
     std::printf(
         "{\"bench\": \"sample\", \"preset\": \"%s\", \"device\": \"%s\", "
         "\"precision\": \"%s\", \"batch\": %d, \"steps\": %d, "
         "\"images_per_second_median\": %.1f, \"min\": %.1f, \"max\": %.1f, "
         "\"step_seconds_median\": %.3g, \"step_seconds_min\": %.3g, "
         "\"step_seconds_max\": %.3g, \"source_share_median\": %.3f, "
+        "\"batched_baseline_images_per_second_median\": %.1f, "
+        "\"invariant_over_baseline\": %.3f, "
         "\"repeats\": %d, \"peak_rss_mib\": %.1f}\n",
         trainer->options().preset.c_str(), trainer->device().c_str(),
         trainer->precision().c_str(), batch, steps, rate.median, rate.min,
         rate.max, step.median, step.min, step.max,
-        SpreadOf(source_share).median, command.repeats, PeakResidentMiB());
+        SpreadOf(source_share).median, baseline.median,
+        rate.median / baseline.median, command.repeats, PeakResidentMiB());
     std::fflush(stdout);
   }
   return absl::OkStatus();

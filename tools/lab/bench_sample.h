@@ -24,7 +24,10 @@ struct BenchSampleCommand {
 // a freshly initialised flow of the preset (the cost does not depend on the
 // weights): the source draws from the seeds, every step, and the copy of the
 // results to the host. Prints one JSON line per batch size: images/s and
-// seconds per step (median, min, max) and the share of the source draws.
+// seconds per step (median, min, max), the share of the source draws, and
+// beside them the plain batched LibTorch integration of the same seeds
+// (Trainer::SampleBatchedBaseline, timed first in each repeat) with the ratio
+// of the two rates: what batch invariance costs or gains.
 absl::Status RunBenchSample(const BenchSampleCommand& command);
 
 // n×n×n matrix products in fp32 and bf16 on `device`: three warm-ups, then the

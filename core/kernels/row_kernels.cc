@@ -1,0 +1,289 @@
+#include "core/kernels/row_kernels.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+
+// This file is compiled with -ffp-contract=off (core/CMakeLists.txt): every
+// fused multiply-add below is written out, none is left to the compiler.
+
+namespace proxflow::core::kernels {
+namespace {
+
+bool CpuHasAvx2Fma() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+
+// The row kernels have no AVX-512 variant: kAvx512 runs the AVX2 one (the
+// same bits).
+bool UseAvx2(Isa isa) {
+  return isa == Isa::kAvx2 || isa == Isa::kAvx512 ||
+         (isa == Isa::kBest && CpuHasAvx2Fma());
+}
+
+// The pairwise sum of the cout == 1 convolution's lane chains.
+inline float PairwiseSum(const float* c) {
+  return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+}
+
+// ---- Portable: the definitions in the header, literally. -----------------
+
+void DensePortable(const float* in, int64_t n, int64_t in_stride,
+                   const MatrixView& m, const float* bias, float* out,
+                   int64_t out_stride) {
+  const int64_t cols = LaneStride(m.cols);
+  for (int64_t b = 0; b < n; ++b) {
+    const float* a = in + b * in_stride;
+    float* o = out + b * out_stride;
+    for (int64_t j = 0; j < cols; ++j) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < m.rows; ++k) {
+        acc = std::fma(a[k], m.data[k * m.stride + j], acc);
+      }
+      o[j] = bias != nullptr ? acc + bias[j] : acc;
+    }
+  }
+}
+
+void ConvPortable(const float* in, int64_t h, int64_t width, int64_t cin,
+                  const float* w, int64_t k, int64_t cout, float* out) {
+  const int64_t in_row = (width + k - 1) * cin;
+  for (int64_t y = 0; y < h; ++y) {
+    for (int64_t x = 0; x < width; ++x) {
+      const float* window = in + y * in_row + x * cin;
+      float* o = out + (y * width + x) * cout;
+      if (cout == 1) {
+        float chain[kLanes] = {};
+        for (int64_t ky = 0; ky < k; ++ky) {
+          for (int64_t kx = 0; kx < k; ++kx) {
+            const float* pixel = window + ky * in_row + kx * cin;
+            const float* tap = w + (ky * k + kx) * cin;
+            for (int64_t ci = 0; ci < cin; ++ci) {
+              chain[ci % kLanes] =
+                  std::fma(pixel[ci], tap[ci], chain[ci % kLanes]);
+            }
+          }
+        }
+        o[0] = PairwiseSum(chain);
+        continue;
+      }
+      for (int64_t co = 0; co < cout; ++co) {
+        float acc = 0.0f;
+        for (int64_t ky = 0; ky < k; ++ky) {
+          for (int64_t kx = 0; kx < k; ++kx) {
+            const float* pixel = window + ky * in_row + kx * cin;
+            const float* tap = w + (ky * k + kx) * cin * cout + co;
+            for (int64_t ci = 0; ci < cin; ++ci) {
+              acc = std::fma(pixel[ci], tap[ci * cout], acc);
+            }
+          }
+        }
+        o[co] = acc;
+      }
+    }
+  }
+}
+
+// ---- AVX2 + FMA: the same chains, kLanes outputs per vector. -------------
+
+#define PROXFLOW_AVX2 __attribute__((target("avx2,fma")))
+#define PROXFLOW_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+
+// R rows × C vectors of columns starting at column j.
+template <int R, int C>
+PROXFLOW_AVX2_INLINE void DenseBlockAvx2(const float* in, int64_t in_stride,
+                                         const MatrixView& m, const float* bias,
+                                         int64_t j, float* out,
+                                         int64_t out_stride) {
+  __m256 acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+  const float* column = m.data + j;
+  for (int64_t k = 0; k < m.rows; ++k) {
+    __m256 wv[C];
+    for (int c = 0; c < C; ++c)
+      wv[c] = _mm256_loadu_ps(column + k * m.stride + c * kLanes);
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(in + r * in_stride + k);
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(a, wv[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) {
+      __m256 v = acc[r][c];
+      if (bias != nullptr)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j + c * kLanes));
+      _mm256_storeu_ps(out + r * out_stride + j + c * kLanes, v);
+    }
+  }
+}
+
+PROXFLOW_AVX2 void DenseAvx2(const float* in, int64_t n, int64_t in_stride,
+                             const MatrixView& m, const float* bias, float* out,
+                             int64_t out_stride) {
+  const int64_t cols = LaneStride(m.cols);
+  // Column strips outermost: a strip of m (rows × 16 floats) stays in cache
+  // while every row passes over it.
+  for (int64_t j = 0; j < cols; j += 2 * kLanes) {
+    const bool two = j + 2 * kLanes <= cols;
+    int64_t b = 0;
+    for (; b + 4 <= n; b += 4) {
+      const float* a = in + b * in_stride;
+      float* o = out + b * out_stride;
+      if (two) {
+        DenseBlockAvx2<4, 2>(a, in_stride, m, bias, j, o, out_stride);
+      } else {
+        DenseBlockAvx2<4, 1>(a, in_stride, m, bias, j, o, out_stride);
+      }
+    }
+    for (; b < n; ++b) {
+      const float* a = in + b * in_stride;
+      float* o = out + b * out_stride;
+      if (two) {
+        DenseBlockAvx2<1, 2>(a, in_stride, m, bias, j, o, out_stride);
+      } else {
+        DenseBlockAvx2<1, 1>(a, in_stride, m, bias, j, o, out_stride);
+      }
+    }
+  }
+}
+
+// P adjacent output pixels of one row, kLanes output channels from `co`.
+template <int P>
+PROXFLOW_AVX2_INLINE void ConvPixelsAvx2(const float* window, int64_t in_row,
+                                         int64_t cin, const float* w, int64_t k,
+                                         int64_t cout, int64_t co, float* out) {
+  __m256 acc[P];
+  for (int p = 0; p < P; ++p) acc[p] = _mm256_setzero_ps();
+  for (int64_t ky = 0; ky < k; ++ky) {
+    for (int64_t kx = 0; kx < k; ++kx) {
+      const float* pixel = window + ky * in_row + kx * cin;
+      const float* tap = w + (ky * k + kx) * cin * cout + co;
+      for (int64_t ci = 0; ci < cin; ++ci) {
+        const __m256 wv = _mm256_loadu_ps(tap + ci * cout);
+        for (int p = 0; p < P; ++p) {
+          acc[p] = _mm256_fmadd_ps(_mm256_broadcast_ss(pixel + p * cin + ci),
+                                   wv, acc[p]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p) _mm256_storeu_ps(out + p * cout + co, acc[p]);
+}
+
+// P adjacent output pixels of one row of a one-channel output.
+template <int P>
+PROXFLOW_AVX2_INLINE void ConvPixelsToOneAvx2(const float* window,
+                                              int64_t in_row, int64_t cin,
+                                              const float* w, int64_t k,
+                                              float* out) {
+  __m256 acc[P];
+  for (int p = 0; p < P; ++p) acc[p] = _mm256_setzero_ps();
+  for (int64_t ky = 0; ky < k; ++ky) {
+    for (int64_t kx = 0; kx < k; ++kx) {
+      const float* pixel = window + ky * in_row + kx * cin;
+      const float* tap = w + (ky * k + kx) * cin;
+      for (int64_t g = 0; g < cin; g += kLanes) {
+        const __m256 wv = _mm256_loadu_ps(tap + g);
+        for (int p = 0; p < P; ++p) {
+          acc[p] = _mm256_fmadd_ps(_mm256_loadu_ps(pixel + p * cin + g), wv,
+                                   acc[p]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    alignas(32) float chain[kLanes];
+    _mm256_store_ps(chain, acc[p]);
+    out[p] = PairwiseSum(chain);
+  }
+}
+
+// The output pixels (y, x … x+P−1), every output channel.
+template <int P>
+PROXFLOW_AVX2_INLINE void ConvBlockAvx2(const float* in, int64_t in_row,
+                                        int64_t width, int64_t cin,
+                                        const float* w, int64_t k, int64_t cout,
+                                        int64_t y, int64_t x, float* out) {
+  const float* window = in + y * in_row + x * cin;
+  float* o = out + (y * width + x) * cout;
+  if (cout == 1) {
+    ConvPixelsToOneAvx2<P>(window, in_row, cin, w, k, o);
+    return;
+  }
+  for (int64_t co = 0; co < cout; co += kLanes) {
+    ConvPixelsAvx2<P>(window, in_row, cin, w, k, cout, co, o);
+  }
+}
+
+PROXFLOW_AVX2 void ConvAvx2(const float* in, int64_t h, int64_t width,
+                            int64_t cin, const float* w, int64_t k,
+                            int64_t cout, float* out) {
+  const int64_t in_row = (width + k - 1) * cin;
+  constexpr int kPixels = 4;
+  for (int64_t y = 0; y < h; ++y) {
+    int64_t x = 0;
+    for (; x + kPixels <= width; x += kPixels) {
+      ConvBlockAvx2<kPixels>(in, in_row, width, cin, w, k, cout, y, x, out);
+    }
+    for (; x < width; ++x) {
+      ConvBlockAvx2<1>(in, in_row, width, cin, w, k, cout, y, x, out);
+    }
+  }
+}
+
+#undef PROXFLOW_AVX2
+#undef PROXFLOW_AVX2_INLINE
+
+}  // namespace
+
+bool IsaSupported(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: {
+      static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && CpuHasAvx2Fma();
+      }();
+      return has;
+    }
+    case Isa::kAvx2:
+      return CpuHasAvx2Fma();
+    case Isa::kBest:
+    case Isa::kPortable:
+      return true;
+  }
+  return false;
+}
+
+void DenseRows(const float* in, int64_t n, int64_t in_stride,
+               const MatrixView& m, const float* bias, float* out,
+               int64_t out_stride, Isa isa) {
+  if (UseAvx2(isa)) {
+    DenseAvx2(in, n, in_stride, m, bias, out, out_stride);
+  } else {
+    DensePortable(in, n, in_stride, m, bias, out, out_stride);
+  }
+}
+
+bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
+                  const float* w, int64_t k, int64_t cout, float* out,
+                  Isa isa) {
+  const bool lanes_out = cout > 0 && cout % kLanes == 0;
+  const bool lanes_in = cout == 1 && cin > 0 && cin % kLanes == 0;
+  if (k < 1 || k % 2 == 0 || h < 1 || width < 1 || cin < 1 ||
+      !(lanes_out || lanes_in)) {
+    return false;
+  }
+  if (UseAvx2(isa)) {
+    ConvAvx2(in, h, width, cin, w, k, cout, out);
+  } else {
+    ConvPortable(in, h, width, cin, w, k, cout, out);
+  }
+  return true;
+}
+
+}  // namespace proxflow::core::kernels

@@ -1,0 +1,75 @@
+// Batch-invariant kernels for the sampling path (torch-free, single-threaded).
+//
+// The contract every kernel here keeps: each output value is computed by one
+// fixed sequence of IEEE operations on the values it depends on, whatever the
+// number of rows (images) in the call, the position of a row in it, the thread
+// it runs on and the OpenBLAS kernels the process loaded. Every product-sum is
+// an FMA chain from 0 in the documented order (FMA rounds once, so a vector
+// lane, a scalar std::fma and a wider or narrower vector give the same bits):
+// the AVX2 path and the portable path are the same function of their inputs,
+// bit for bit (tests/core/row_kernels_test.cc checks it on every shape).
+//
+// Layout: row-major float32. Matrices and channel dimensions of outputs are
+// stored with a lane stride: a multiple of kLanes floats, the padding lanes
+// zero in matrices and biases, and written (with values of no meaning) in
+// outputs. Thread-compatible: no state.
+#ifndef PROXFLOW_CORE_KERNELS_ROW_KERNELS_H_
+#define PROXFLOW_CORE_KERNELS_ROW_KERNELS_H_
+
+#include <cstdint>
+
+namespace proxflow::core::kernels {
+
+inline constexpr int64_t kLanes = 8;
+
+// The smallest multiple of kLanes that is >= n.
+constexpr int64_t LaneStride(int64_t n) {
+  return (n + kLanes - 1) / kLanes * kLanes;
+}
+
+// Instruction sets a kernel can run on. kBest: the widest the CPU has that the
+// kernel implements (AVX2+FMA for the row kernels; AVX-512 too for the tanh),
+// else kPortable (scalar std::fma: the same bits, slower). Tests name the
+// others to compare them.
+enum class Isa { kBest, kAvx512, kAvx2, kPortable };
+
+// Whether the CPU runs `isa` (kBest and kPortable: always; kAvx512: AVX-512 F;
+// kAvx2: AVX2 and FMA).
+bool IsaSupported(Isa isa);
+
+// A (rows × cols) matrix, row-major with `stride` (a multiple of kLanes, >=
+// cols) floats per row, the padding zero.
+struct MatrixView {
+  const float* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t stride = 0;
+};
+
+// out[b][j] = (Σ_{k<K} in[b][k]·m[k][j]) + bias[j] for b < n, j < LaneStride(m.cols);
+// K = m.rows. The sum is acc ← fma(in[b][k], m[k][j], acc) for k = 0 … K−1 from
+// acc = +0, then one addition of bias[j] (skipped when bias is null). `bias`
+// has LaneStride(m.cols) floats; out_stride >= LaneStride(m.cols); in and out
+// do not overlap.
+void DenseRows(const float* in, int64_t n, int64_t in_stride,
+               const MatrixView& m, const float* bias, float* out,
+               int64_t out_stride, Isa isa = Isa::kBest);
+
+// A "same" convolution of stride 1 over one image in NHWC layout, no bias:
+// out[y][x][co] = Σ_{ky<k} Σ_{kx<k} Σ_{ci<cin} in[y+ky][x+kx][ci]·w[ky][kx][ci][co]
+// for y < h, x < width, where `in` is the image already zero-padded by k/2 on
+// every side: (h+k−1) × (width+k−1) pixels of cin floats. `w` is
+// k × k × cin × cout, row-major. out has `out_channels` floats per pixel.
+//  * cout a multiple of kLanes (out_channels == cout): each value is an FMA
+//    chain over (ky, kx, ci) in that order (ci fastest).
+//  * cout == 1 and cin a multiple of kLanes (out_channels == 1): kLanes chains,
+//    chain l over (ky, kx, ci ≡ l mod kLanes) in that order, then the pairwise
+//    sum ((c0+c1)+(c2+c3))+((c4+c5)+(c6+c7)).
+// Other shapes are refused (returns false, writes nothing).
+bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
+                  const float* w, int64_t k, int64_t cout, float* out,
+                  Isa isa = Isa::kBest);
+
+}  // namespace proxflow::core::kernels
+
+#endif  // PROXFLOW_CORE_KERNELS_ROW_KERNELS_H_
