@@ -39,6 +39,7 @@ case "$which" in
     expect '^manifold-12d: proxflow [0-9.]+ it/s' "manifold-12d ratio"
     expect '^sample toy-2d batch 16: proxflow [0-9.]+ images/s' "sampling ratio"
     expect '^\| manifold-12d training \(it/s\) \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| >= 2 \| (yes|no) \|$' "summary table"
+    expect '^OpenBLAS kernels: [A-Za-z0-9]+$' "the table's kernel family"
     if [ -n "${PROXFLOW_MNIST_DIR:-}" ]; then
       expect '^mnist: proxflow [0-9.]+ it/s, reference [0-9.]+ it/s' "mnist training ratio"
       expect '^sample mnist batch 16: proxflow [0-9.]+ images/s' "mnist sampling ratio"

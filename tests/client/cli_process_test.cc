@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "core/base/blas_kernels.h"
 #include "core/base/sha256.h"
 #include "core/image/png.h"
 #include "gmock/gmock.h"
@@ -104,6 +106,10 @@ class CliProcessTest : public ::testing::Test {
     r.err = ReadOrEmpty(err);
     return r;
   }
+
+  // Uploads 64 synthetic digits as dataset "bars" and trains model "bars" on
+  // them for two iterations of a narrow mnist preset.
+  void TrainBars();
 
   std::string dir_;
   std::unique_ptr<ServerProcess> server_;
@@ -207,33 +213,23 @@ std::string SyntheticDigits(int count) {
   return idx;
 }
 
-TEST_F(CliProcessTest, SampleWritesDecodableImagesAndAGrid) {
+void CliProcessTest::TrainBars() {
   WriteText(dir_ + "/digits.idx", SyntheticDigits(64));
   Result upload =
       Cli({"datasets", "upload", dir_ + "/digits.idx", "--name", "bars"});
   ASSERT_EQ(upload.exit_code, 0) << upload.err;
   EXPECT_THAT(upload.out, HasSubstr("64 rows of dimension 784"));
-  Result train = Cli({"train",
-                      "--preset",
-                      "mnist",
-                      "--set",
-                      "model=bars",
-                      "--set",
-                      "dataset.kind=DATASET_KIND_UPLOADED",
-                      "--set",
-                      "dataset.uploaded_name=bars",
-                      "--set",
-                      "iterations=2",
-                      "--set",
-                      "batch_size=8",
-                      "--set",
-                      "eval_batch_size=16",
-                      "--set",
-                      "generator.network.width=32",
-                      "--set",
-                      "critic.network.width=32",
-                      "--follow"});
+  Result train = Cli({"train", "--preset", "mnist", "--set", "model=bars",
+                      "--set", "dataset.kind=DATASET_KIND_UPLOADED", "--set",
+                      "dataset.uploaded_name=bars", "--set", "iterations=2",
+                      "--set", "batch_size=8", "--set", "eval_batch_size=16",
+                      "--set", "generator.network.width=32", "--set",
+                      "critic.network.width=32", "--follow"});
   ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+}
+
+TEST_F(CliProcessTest, SampleWritesDecodableImagesAndAGrid) {
+  ASSERT_NO_FATAL_FAILURE(TrainBars());
 
   const std::string out = dir_ + "/samples", grid = dir_ + "/grid.png";
   Result sample = Cli({"sample", "bars@latest", "-n", "6", "--out", out,
@@ -291,6 +287,56 @@ TEST_F(CliProcessTest, PointModelsGiveACsvAndAScatterPlot) {
   ASSERT_TRUE(plot.ok()) << plot.status();
   EXPECT_EQ(plot->width, 512);
   EXPECT_EQ(plot->channels, 3);
+}
+
+// The determinism promise as a user checks it: the same seeds give the same
+// bytes however the CLI splits them into requests (and so however the server
+// batches them), for a point model's coordinates and an image model's PNGs.
+// ctest runs it again under each OpenBLAS kernel family (label "kernels").
+TEST_F(CliProcessTest, SamplesAreTheSameBytesForEveryRequestSplit) {
+  if (const char* forced = std::getenv("OPENBLAS_CORETYPE");
+      forced != nullptr && !CpuRunsBlasCore(forced, DetectCpuFeatures())) {
+    GTEST_SKIP() << "OPENBLAS_CORETYPE=" << forced
+                 << " needs instructions this CPU lacks";
+  }
+  Result train =
+      Cli({"train", "--preset", "toy-2d", "--set", "model=det", "--set",
+           "iterations=200", "--set", "eval_batch_size=256", "--follow"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  std::string first;
+  for (const char* per_request : {"256", "1", "7", "8", "64", "100"}) {
+    const std::string out = absl::StrCat(dir_, "/points-", per_request);
+    Result sample = Cli({"sample", "det@latest", "-n", "256", "--seed", "5",
+                         "--per_request", per_request, "--out", out});
+    ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+    const std::string csv = ReadOrEmpty(out + "/points.csv");
+    ASSERT_EQ(std::count(csv.begin(), csv.end(), '\n'), 257) << per_request;
+    if (first.empty()) first = csv;
+    EXPECT_EQ(Sha256Hex(csv), Sha256Hex(first))
+        << "--per_request " << per_request;
+  }
+
+  ASSERT_NO_FATAL_FAILURE(TrainBars());
+  std::string pngs;
+  for (const char* per_request : {"13", "1", "5"}) {
+    const std::string out = absl::StrCat(dir_, "/digits-", per_request);
+    Result sample = Cli({"sample", "bars@latest", "-n", "13", "--seed", "3",
+                         "--per_request", per_request, "--out", out});
+    ASSERT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+    // index, seed, file and every PNG's sha256.
+    const std::string csv = ReadOrEmpty(out + "/samples.csv");
+    ASSERT_EQ(std::count(csv.begin(), csv.end(), '\n'), 14) << per_request;
+    if (pngs.empty()) pngs = csv;
+    EXPECT_EQ(csv, pngs) << "--per_request " << per_request;
+  }
+  // Not a degenerate model: the 13 seeds give 13 different images.
+  std::vector<std::string> digests;
+  for (absl::string_view line : absl::StrSplit(pngs, '\n', absl::SkipEmpty())) {
+    digests.emplace_back(line.substr(line.rfind(',') + 1));
+  }
+  std::sort(digests.begin() + 1, digests.end());
+  EXPECT_EQ(std::unique(digests.begin() + 1, digests.end()) - digests.begin(),
+            14);
 }
 
 TEST_F(CliProcessTest, WatchExitCodeReflectsACancelledJob) {
