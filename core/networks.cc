@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/autocast.h"
 #include "core/base/status_macros.h"
+#include "core/conv_same.h"
 #include "core/fast_tanh.h"
 #include "core/mlp_gradient.h"
 
@@ -35,17 +36,16 @@ torch::Tensor Nhwc(const torch::Tensor& t) {
 
 }  // namespace
 
-// Channels-last (NHWC) activations and weights: oneDNN's convolutions run
-// natively in that layout, where NCHW costs a reorder each way per call; the
-// one-channel first convolution gains most (forward and input gradient at
-// 1,000 rows: 2.4×). The weights stay NCHW parameters (checkpoints, optimiser
-// state); the differentiable relayout per call is 3,528 floats. Features come
+// Channels-last (NHWC) activations: the convolutions are ConvSame
+// (core/conv_same.h: core/kernels on the CPU in float32, 8 channels per vector;
+// at::conv2d, where oneDNN runs natively in that layout, elsewhere). The
+// weights stay NCHW parameters (checkpoints, optimiser state). Features come
 // out in NCHW (c, h, w) order.
 torch::Tensor ConvTrunkImpl::forward(const torch::Tensor& x) {
   auto h = Nhwc(x.reshape({-1, 1, 28, 28}));
-  h = at::conv2d(h, Nhwc(conv1_->weight), {}, 1, 3);
+  h = ConvSame(h, Nhwc(conv1_->weight));
   h = at::max_pool2d(at::relu(h), {2, 2});
-  h = at::conv2d(h, Nhwc(conv2_->weight), {}, 1, 3);
+  h = ConvSame(h, Nhwc(conv2_->weight));
   h = at::max_pool2d(at::relu(h), {2, 2});
   return h.contiguous().flatten(1);
 }

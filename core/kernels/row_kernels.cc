@@ -25,6 +25,17 @@ bool UseAvx2(Isa isa) {
          (isa == Isa::kBest && CpuHasAvx2Fma());
 }
 
+// The shapes both convolution kernels take: an odd kernel and lanes over the
+// output channels (cout a multiple of kLanes) or, for one output channel,
+// over the input channels.
+bool LaneLayout(int64_t h, int64_t width, int64_t cin, int64_t k,
+                int64_t cout) {
+  const bool lanes_out = cout > 0 && cout % kLanes == 0;
+  const bool lanes_in = cout == 1 && cin > 0 && cin % kLanes == 0;
+  return k >= 1 && k % 2 == 1 && h >= 1 && width >= 1 && cin >= 1 &&
+         (lanes_out || lanes_in);
+}
+
 // The pairwise sum of the cout == 1 convolution's lane chains.
 inline float PairwiseSum(const float* c) {
   return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
@@ -83,6 +94,28 @@ void ConvPortable(const float* in, int64_t h, int64_t width, int64_t cin,
           }
         }
         o[co] = acc;
+      }
+    }
+  }
+}
+
+void WeightGradPortable(const float* in, int64_t h, int64_t width,
+                        int64_t cin, const float* g, int64_t k, int64_t cout,
+                        float* out) {
+  const int64_t in_row = (width + k - 1) * cin;
+  for (int64_t ky = 0; ky < k; ++ky) {
+    for (int64_t kx = 0; kx < k; ++kx) {
+      for (int64_t ci = 0; ci < cin; ++ci) {
+        for (int64_t co = 0; co < cout; ++co) {
+          float acc = 0.0f;
+          for (int64_t y = 0; y < h; ++y) {
+            for (int64_t x = 0; x < width; ++x) {
+              acc = std::fma(in[(y + ky) * in_row + (x + kx) * cin + ci],
+                             g[(y * width + x) * cout + co], acc);
+            }
+          }
+          out[((ky * k + kx) * cin + ci) * cout + co] = acc;
+        }
       }
     }
   }
@@ -153,10 +186,14 @@ PROXFLOW_AVX2 void DenseAvx2(const float* in, int64_t n, int64_t in_stride,
 }
 
 // P adjacent output pixels of one row, kLanes output channels from `co`.
-template <int P>
+// kCin: the input channel count when known at compile time (1: the trunk's
+// first convolution, whose inner loop then disappears), else 0.
+template <int P, int kCin = 0>
 PROXFLOW_AVX2_INLINE void ConvPixelsAvx2(const float* window, int64_t in_row,
-                                         int64_t cin, const float* w, int64_t k,
-                                         int64_t cout, int64_t co, float* out) {
+                                         int64_t runtime_cin, const float* w,
+                                         int64_t k, int64_t cout, int64_t co,
+                                         float* out) {
+  const int64_t cin = kCin > 0 ? kCin : runtime_cin;
   __m256 acc[P];
   for (int p = 0; p < P; ++p) acc[p] = _mm256_setzero_ps();
   for (int64_t ky = 0; ky < k; ++ky) {
@@ -216,7 +253,11 @@ PROXFLOW_AVX2_INLINE void ConvBlockAvx2(const float* in, int64_t in_row,
     return;
   }
   for (int64_t co = 0; co < cout; co += kLanes) {
-    ConvPixelsAvx2<P>(window, in_row, cin, w, k, cout, co, o);
+    if (cin == 1) {
+      ConvPixelsAvx2<P, 1>(window, in_row, cin, w, k, cout, co, o);
+    } else {
+      ConvPixelsAvx2<P>(window, in_row, cin, w, k, cout, co, o);
+    }
   }
 }
 
@@ -224,14 +265,122 @@ PROXFLOW_AVX2 void ConvAvx2(const float* in, int64_t h, int64_t width,
                             int64_t cin, const float* w, int64_t k,
                             int64_t cout, float* out) {
   const int64_t in_row = (width + k - 1) * cin;
-  constexpr int kPixels = 4;
+  // Blocks of 8 pixels: 8 independent FMA chains cover the FMA latency; the
+  // rest of a row in blocks of 4, 2 and 1.
   for (int64_t y = 0; y < h; ++y) {
     int64_t x = 0;
-    for (; x + kPixels <= width; x += kPixels) {
-      ConvBlockAvx2<kPixels>(in, in_row, width, cin, w, k, cout, y, x, out);
+    for (; x + 8 <= width; x += 8) {
+      ConvBlockAvx2<8>(in, in_row, width, cin, w, k, cout, y, x, out);
     }
-    for (; x < width; ++x) {
-      ConvBlockAvx2<1>(in, in_row, width, cin, w, k, cout, y, x, out);
+    if (x + 4 <= width) {
+      ConvBlockAvx2<4>(in, in_row, width, cin, w, k, cout, y, x, out);
+      x += 4;
+    }
+    if (x + 2 <= width) {
+      ConvBlockAvx2<2>(in, in_row, width, cin, w, k, cout, y, x, out);
+      x += 2;
+    }
+    if (x < width) ConvBlockAvx2<1>(in, in_row, width, cin, w, k, cout, y, x, out);
+  }
+}
+
+// R adjacent taps (ky, kx … kx+R−1) of input channel ci, kLanes output
+// channels from co: R independent chains over the pixels.
+template <int R>
+PROXFLOW_AVX2_INLINE void WeightGradTapsAvx2(const float* in, int64_t in_row,
+                                             int64_t h, int64_t width,
+                                             int64_t cin, const float* g,
+                                             int64_t k, int64_t cout,
+                                             int64_t ky, int64_t kx,
+                                             int64_t ci, int64_t co,
+                                             float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t y = 0; y < h; ++y) {
+    const float* row = in + (y + ky) * in_row + kx * cin + ci;
+    const float* grad = g + y * width * cout + co;
+    for (int64_t x = 0; x < width; ++x) {
+      const __m256 gv = _mm256_loadu_ps(grad + x * cout);
+      for (int r = 0; r < R; ++r) {
+        acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(row + (x + r) * cin), gv,
+                                 acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(out + ((ky * k + kx + r) * cin + ci) * cout + co, acc[r]);
+  }
+}
+
+// The same for a one-channel g: lanes over the input channels ci … ci+7.
+template <int R>
+PROXFLOW_AVX2_INLINE void WeightGradTapsToOneAvx2(
+    const float* in, int64_t in_row, int64_t h, int64_t width, int64_t cin,
+    const float* g, int64_t k, int64_t ky, int64_t kx, int64_t ci,
+    float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t y = 0; y < h; ++y) {
+    const float* row = in + (y + ky) * in_row + kx * cin + ci;
+    const float* grad = g + y * width;
+    for (int64_t x = 0; x < width; ++x) {
+      const __m256 gv = _mm256_broadcast_ss(grad + x);
+      for (int r = 0; r < R; ++r) {
+        acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(row + (x + r) * cin), gv,
+                                 acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(out + (ky * k + kx + r) * cin + ci, acc[r]);
+  }
+}
+
+template <int R>
+PROXFLOW_AVX2_INLINE void WeightGradBlockAvx2(const float* in, int64_t in_row,
+                                              int64_t h, int64_t width,
+                                              int64_t cin, const float* g,
+                                              int64_t k, int64_t cout,
+                                              int64_t ky, int64_t kx,
+                                              float* out) {
+  if (cout == 1) {
+    for (int64_t ci = 0; ci < cin; ci += kLanes) {
+      WeightGradTapsToOneAvx2<R>(in, in_row, h, width, cin, g, k, ky, kx, ci,
+                                 out);
+    }
+    return;
+  }
+  for (int64_t ci = 0; ci < cin; ++ci) {
+    for (int64_t co = 0; co < cout; co += kLanes) {
+      WeightGradTapsAvx2<R>(in, in_row, h, width, cin, g, k, cout, ky, kx, ci,
+                            co, out);
+    }
+  }
+}
+
+PROXFLOW_AVX2 void WeightGradAvx2(const float* in, int64_t h, int64_t width,
+                                  int64_t cin, const float* g, int64_t k,
+                                  int64_t cout, float* out) {
+  const int64_t in_row = (width + k - 1) * cin;
+  // Taps in blocks of 4 (4 independent chains per pixel pass), the rest of a
+  // kernel row in one block of 3, 2 or 1.
+  for (int64_t ky = 0; ky < k; ++ky) {
+    int64_t kx = 0;
+    for (; kx + 4 <= k; kx += 4) {
+      WeightGradBlockAvx2<4>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+    }
+    switch (k - kx) {
+      case 3:
+        WeightGradBlockAvx2<3>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        break;
+      case 2:
+        WeightGradBlockAvx2<2>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        break;
+      case 1:
+        WeightGradBlockAvx2<1>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        break;
+      default:
+        break;
     }
   }
 }
@@ -272,16 +421,23 @@ void DenseRows(const float* in, int64_t n, int64_t in_stride,
 bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
                   const float* w, int64_t k, int64_t cout, float* out,
                   Isa isa) {
-  const bool lanes_out = cout > 0 && cout % kLanes == 0;
-  const bool lanes_in = cout == 1 && cin > 0 && cin % kLanes == 0;
-  if (k < 1 || k % 2 == 0 || h < 1 || width < 1 || cin < 1 ||
-      !(lanes_out || lanes_in)) {
-    return false;
-  }
+  if (!LaneLayout(h, width, cin, k, cout)) return false;
   if (UseAvx2(isa)) {
     ConvAvx2(in, h, width, cin, w, k, cout, out);
   } else {
     ConvPortable(in, h, width, cin, w, k, cout, out);
+  }
+  return true;
+}
+
+bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width,
+                        int64_t cin, const float* g, int64_t k, int64_t cout,
+                        float* out, Isa isa) {
+  if (!LaneLayout(h, width, cin, k, cout)) return false;
+  if (UseAvx2(isa)) {
+    WeightGradAvx2(in, h, width, cin, g, k, cout, out);
+  } else {
+    WeightGradPortable(in, h, width, cin, g, k, cout, out);
   }
   return true;
 }

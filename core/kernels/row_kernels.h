@@ -70,6 +70,16 @@ bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
                   const float* w, int64_t k, int64_t cout, float* out,
                   Isa isa = Isa::kBest);
 
+// The weight gradient of ConvSameNhwc for one image:
+// out[ky][kx][ci][co] = Σ_{y<h} Σ_{x<width} in[y+ky][x+kx][ci]·g[y][x][co],
+// `in` zero-padded as for ConvSameNhwc, g h × width × cout, out k × k × cin ×
+// cout (overwritten). Each value is an FMA chain over the pixels in row-major
+// order from +0. cout a multiple of kLanes, or cout == 1 with cin a multiple
+// of kLanes; other shapes are refused (returns false, writes nothing).
+bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width,
+                        int64_t cin, const float* g, int64_t k, int64_t cout,
+                        float* out, Isa isa = Isa::kBest);
+
 }  // namespace proxflow::core::kernels
 
 #endif  // PROXFLOW_CORE_KERNELS_ROW_KERNELS_H_

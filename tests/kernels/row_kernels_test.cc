@@ -145,6 +145,47 @@ TEST(ConvSameNhwc, EqualsTheDocumentedSumOnEveryPath) {
   }
 }
 
+TEST(ConvWeightGradNhwc, EqualsThePixelChainOnEveryPath) {
+  for (const ConvShape& s : std::vector<ConvShape>{{28, 28, 1, 8, 7},
+                                                   {14, 14, 8, 8, 7},
+                                                   {28, 28, 8, 1, 7},
+                                                   {5, 6, 16, 1, 3},
+                                                   {4, 5, 3, 16, 5}}) {
+    const int64_t ph = s.h + s.k - 1, pw = s.w + s.k - 1;
+    const std::vector<float> in = Random(ph * pw * s.cin, 6);
+    const std::vector<float> g = Random(s.h * s.w * s.cout, 7);
+    const int64_t n = s.k * s.k * s.cin * s.cout;
+    std::vector<float> portable(n);
+    ASSERT_TRUE(ConvWeightGradNhwc(in.data(), s.h, s.w, s.cin, g.data(), s.k,
+                                   s.cout, portable.data(), Isa::kPortable));
+    for (int64_t ky = 0; ky < s.k; ++ky) {
+      for (int64_t kx = 0; kx < s.k; ++kx) {
+        for (int64_t ci = 0; ci < s.cin; ++ci) {
+          for (int64_t co = 0; co < s.cout; ++co) {
+            float chain = 0;
+            for (int64_t y = 0; y < s.h; ++y)
+              for (int64_t x = 0; x < s.w; ++x)
+                chain = std::fma(in[((y + ky) * pw + x + kx) * s.cin + ci],
+                                 g[(y * s.w + x) * s.cout + co], chain);
+            ASSERT_EQ(portable[((ky * s.k + kx) * s.cin + ci) * s.cout + co],
+                      chain);
+          }
+        }
+      }
+    }
+    for (const Isa isa : VectorIsas()) {
+      std::vector<float> vector(n);
+      ASSERT_TRUE(ConvWeightGradNhwc(in.data(), s.h, s.w, s.cin, g.data(),
+                                     s.k, s.cout, vector.data(), isa));
+      EXPECT_EQ(vector, portable) << s.h << "x" << s.w << " " << s.cin
+                                  << "->" << s.cout << " k" << s.k;
+    }
+  }
+  std::vector<float> buffer(4096);
+  EXPECT_FALSE(ConvWeightGradNhwc(buffer.data(), 2, 2, 3, buffer.data(), 3, 1,
+                                  buffer.data()));
+}
+
 TEST(ConvSameNhwc, RefusesShapesWithoutALaneLayout) {
   std::vector<float> buffer(4096);
   // cout neither a lane multiple nor 1; cout 1 over cin not a lane multiple;
