@@ -92,14 +92,14 @@ PY
                printf "| %s | " f " | " f " | %s | >= %s | %s |\n", $1, $2, $3, $4, $5, ($4 >= $5 ? "yes" : "no") }' "$ratios"
 }
 
-avx512=$(grep -qw avx512f /proc/cpuinfo && echo 1 || echo 0)
 for family in ${families//,/ }; do
-  case "${family,,}" in
-    skylakex|cooperlake|sapphirerapids)
-      if [ "$avx512" != 1 ]; then
-        echo "OpenBLAS kernels: $family skipped: this CPU has no AVX-512"
-        continue
-      fi ;;
+  # proxflow-lab only reports under the forced kernels (no matrix product runs).
+  probe=$(OPENBLAS_CORETYPE=$family "$lab" bench blas 2>/dev/null || true)
+  case "$probe" in
+    *'"cpu_runs_core": true'*) ;;
+    *)
+      echo "OpenBLAS kernels: $family skipped: this CPU cannot execute them ($probe)"
+      continue ;;
   esac
   export OPENBLAS_CORETYPE=$family
   echo "{\"openblas_coretype\": \"$family\"}"

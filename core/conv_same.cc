@@ -38,7 +38,9 @@ void PadImage(const float* x_nhwc, int64_t i, int64_t h, int64_t w, int64_t c,
   }
 }
 
-at::Tensor Nhwc(const at::Tensor& x) { return x.permute({0, 2, 3, 1}).contiguous(); }
+at::Tensor Nhwc(const at::Tensor& x) {
+  return x.permute({0, 2, 3, 1}).contiguous();
+}
 
 at::Tensor KernelConv(const at::Tensor& x, const at::Tensor& w) {
   const int64_t n = x.size(0), cin = x.size(1), h = x.size(2), wd = x.size(3);
@@ -101,8 +103,7 @@ class ConvSameFunction : public torch::autograd::Function<ConvSameFunction> {
     context->save_for_backward({x, w});
     return KernelConv(x, w);
   }
-  static variable_list backward(AutogradContext* context,
-                                variable_list grads) {
+  static variable_list backward(AutogradContext* context, variable_list grads) {
     const variable_list saved = context->get_saved_variables();
     const at::Tensor& g = grads[0];
     at::Tensor gx, gw;
@@ -124,8 +125,7 @@ class WeightGradFunction
     context->save_for_backward({x, g});
     return KernelWeightGrad(x, g, k);
   }
-  static variable_list backward(AutogradContext* context,
-                                variable_list grads) {
+  static variable_list backward(AutogradContext* context, variable_list grads) {
     const variable_list saved = context->get_saved_variables();
     const at::Tensor& gw = grads[0];
     at::Tensor gx, gg;
@@ -150,7 +150,8 @@ at::Tensor ConvSameWeightGrad(const at::Tensor& x, const at::Tensor& g,
                               int64_t k) {
   if (g.scalar_type() != at::kFloat || !g.is_cpu() ||
       !KernelsApply(x, x.size(1), g.size(1), k)) {
-    // conv2d with the images as channels: out[ci][co] = Σ_n x[n][ci] ⋆ g[n][co].
+    // conv2d with the images as channels: out[ci][co] = Σ_n x[n][ci] ⋆
+    // g[n][co].
     return at::conv2d(x.transpose(0, 1), g.transpose(0, 1), {}, 1, k / 2)
         .transpose(0, 1);
   }

@@ -15,7 +15,8 @@ bool UsesKernel(const at::Tensor& x) {
 at::Tensor KernelTanh(const at::Tensor& x) {
   const at::Tensor in = x.contiguous();
   at::Tensor out = at::empty_like(in);
-  kernels::TanhKernel(in.data_ptr<float>(), out.data_ptr<float>(), nullptr, in.numel());
+  kernels::TanhKernel(in.data_ptr<float>(), out.data_ptr<float>(), nullptr,
+                      in.numel());
   return out;
 }
 
@@ -54,7 +55,7 @@ std::pair<at::Tensor, at::Tensor> TanhAndDerivative(const at::Tensor& x) {
   at::Tensor y = at::empty_like(in);
   at::Tensor derivative = at::empty_like(in);
   kernels::TanhKernel(in.data_ptr<float>(), y.data_ptr<float>(),
-             derivative.data_ptr<float>(), in.numel());
+                      derivative.data_ptr<float>(), in.numel());
   return {std::move(y), std::move(derivative)};
 }
 

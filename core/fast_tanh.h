@@ -1,5 +1,6 @@
-// tanh for network bodies: kernels::TanhKernel (core/kernels/tanh_kernel.h) on contiguous fp32
-// CPU tensors, at::tanh elsewhere (CUDA, bf16, fp64). Internal to core.
+// tanh for network bodies: kernels::TanhKernel (core/kernels/tanh_kernel.h) on
+// contiguous fp32 CPU tensors, at::tanh elsewhere (CUDA, bf16, fp64). Internal
+// to core.
 #ifndef PROXFLOW_CORE_FAST_TANH_H_
 #define PROXFLOW_CORE_FAST_TANH_H_
 

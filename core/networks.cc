@@ -150,12 +150,14 @@ absl::StatusOr<kernels::NetWeights> FlowNetImpl::RowwiseWeights() const {
   const auto copy = [](const torch::Tensor& t,
                        const char* name) -> absl::StatusOr<std::vector<float>> {
     if (!t.device().is_cpu() || t.scalar_type() != at::kFloat) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the rowwise kernels need float32 CPU weights; ", name, " is ",
-          std::string(c10::toString(t.scalar_type())), " on ", t.device().str()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the rowwise kernels need float32 CPU weights; ", name,
+                       " is ", std::string(c10::toString(t.scalar_type())),
+                       " on ", t.device().str()));
     }
     const torch::Tensor c = t.detach().contiguous();
-    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return std::vector<float>(c.data_ptr<float>(),
+                              c.data_ptr<float>() + c.numel());
   };
   kernels::NetWeights w;
   const auto* first = layers_->ptr(0)->as<torch::nn::Linear>();
@@ -163,15 +165,18 @@ absl::StatusOr<kernels::NetWeights> FlowNetImpl::RowwiseWeights() const {
   w.activation = activation_;
   w.input_dim = trunk_ ? 28 * 28 : first->weight.size(1) - (with_time_ ? 1 : 0);
   if (trunk_) {
-    PROXFLOW_ASSIGN_OR_RETURN(w.conv1, copy(trunk_->conv1_weight(), "trunk.conv1"));
-    PROXFLOW_ASSIGN_OR_RETURN(w.conv2, copy(trunk_->conv2_weight(), "trunk.conv2"));
+    PROXFLOW_ASSIGN_OR_RETURN(w.conv1,
+                              copy(trunk_->conv1_weight(), "trunk.conv1"));
+    PROXFLOW_ASSIGN_OR_RETURN(w.conv2,
+                              copy(trunk_->conv2_weight(), "trunk.conv2"));
   }
   for (size_t i = 0; i < layers_->size(); ++i) {
     const auto* linear = layers_->ptr(i)->as<torch::nn::Linear>();
     kernels::NetWeights::Linear layer;
     layer.out = linear->weight.size(0);
     layer.in = linear->weight.size(1);
-    PROXFLOW_ASSIGN_OR_RETURN(layer.weight, copy(linear->weight, "a layer's weight"));
+    PROXFLOW_ASSIGN_OR_RETURN(layer.weight,
+                              copy(linear->weight, "a layer's weight"));
     PROXFLOW_ASSIGN_OR_RETURN(layer.bias, copy(linear->bias, "a layer's bias"));
     w.layers.push_back(std::move(layer));
   }

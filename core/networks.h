@@ -27,7 +27,7 @@ class ConvTrunkImpl : public torch::nn::Module {
  public:
   ConvTrunkImpl();
   torch::Tensor forward(const torch::Tensor& x);
-  static constexpr int64_t kFeatures = 392;
+  static constexpr int64_t kFeatures = kernels::kTrunkFeatures;
   const torch::Tensor& conv1_weight() const { return conv1_->weight; }
   const torch::Tensor& conv2_weight() const { return conv2_->weight; }
 

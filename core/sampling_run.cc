@@ -119,18 +119,19 @@ absl::StatusOr<std::unique_ptr<SamplingRun>> SamplingRunFactory::Start(
   if (seeds.empty())
     return absl::InvalidArgumentError("seeds must not be empty");
   auto impl = std::make_unique<SamplingRun::Impl>();
-  if (device.is_cpu()) {
-    if (std::optional<VelocityFn> field = RowwiseVelocityField(flow)) {
-      impl->field = *std::move(field);
-      impl->rowwise = true;
-    }
-  }
-  if (!impl->rowwise) impl->field = flow.Field();
   impl->solver = solver;
   impl->steps = steps;
   impl->dt = options.flow.horizon / steps;
   impl->rows = static_cast<int64_t>(seeds.size());
   PROXFLOW_RETURN_IF_ERROR(Fence("starting to sample", [&]() -> absl::Status {
+    // The rowwise kernels copy the weights (LibTorch calls): inside the fence.
+    if (device.is_cpu()) {
+      if (std::optional<VelocityFn> field = RowwiseVelocityField(flow)) {
+        impl->field = *std::move(field);
+        impl->rowwise = true;
+      }
+    }
+    if (!impl->rowwise) impl->field = flow.Field();
     at::Tensor x0 =
         SourceFromSeeds(options.source, options.dataset.dimension, seeds)
             .to(device);

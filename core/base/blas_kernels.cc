@@ -26,7 +26,8 @@ std::string OpenBlasCore() {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -35,11 +36,11 @@ std::string Lower(std::string s) {
 CpuFeatures DetectCpuFeatures() {
   __builtin_cpu_init();
   CpuFeatures cpu;
-  cpu.avx512 = __builtin_cpu_supports("avx512f") &&
-               __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512vl");
-  cpu.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  cpu.avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  cpu.avx2_fma =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return cpu;
 }
 

@@ -99,9 +99,8 @@ void ConvPortable(const float* in, int64_t h, int64_t width, int64_t cin,
   }
 }
 
-void WeightGradPortable(const float* in, int64_t h, int64_t width,
-                        int64_t cin, const float* g, int64_t k, int64_t cout,
-                        float* out) {
+void WeightGradPortable(const float* in, int64_t h, int64_t width, int64_t cin,
+                        const float* g, int64_t k, int64_t cout, float* out) {
   const int64_t in_row = (width + k - 1) * cin;
   for (int64_t ky = 0; ky < k; ++ky) {
     for (int64_t kx = 0; kx < k; ++kx) {
@@ -124,7 +123,8 @@ void WeightGradPortable(const float* in, int64_t h, int64_t width,
 // ---- AVX2 + FMA: the same chains, kLanes outputs per vector. -------------
 
 #define PROXFLOW_AVX2 __attribute__((target("avx2,fma")))
-#define PROXFLOW_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+#define PROXFLOW_AVX2_INLINE \
+  __attribute__((target("avx2,fma"), always_inline)) inline
 
 // R rows × C vectors of columns starting at column j.
 template <int R, int C>
@@ -142,7 +142,8 @@ PROXFLOW_AVX2_INLINE void DenseBlockAvx2(const float* in, int64_t in_stride,
       wv[c] = _mm256_loadu_ps(column + k * m.stride + c * kLanes);
     for (int r = 0; r < R; ++r) {
       const __m256 a = _mm256_broadcast_ss(in + r * in_stride + k);
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(a, wv[c], acc[r][c]);
+      for (int c = 0; c < C; ++c)
+        acc[r][c] = _mm256_fmadd_ps(a, wv[c], acc[r][c]);
     }
   }
   for (int r = 0; r < R; ++r) {
@@ -227,8 +228,8 @@ PROXFLOW_AVX2_INLINE void ConvPixelsToOneAvx2(const float* window,
       for (int64_t g = 0; g < cin; g += kLanes) {
         const __m256 wv = _mm256_loadu_ps(tap + g);
         for (int p = 0; p < P; ++p) {
-          acc[p] = _mm256_fmadd_ps(_mm256_loadu_ps(pixel + p * cin + g), wv,
-                                   acc[p]);
+          acc[p] =
+              _mm256_fmadd_ps(_mm256_loadu_ps(pixel + p * cin + g), wv, acc[p]);
         }
       }
     }
@@ -280,7 +281,8 @@ PROXFLOW_AVX2 void ConvAvx2(const float* in, int64_t h, int64_t width,
       ConvBlockAvx2<2>(in, in_row, width, cin, w, k, cout, y, x, out);
       x += 2;
     }
-    if (x < width) ConvBlockAvx2<1>(in, in_row, width, cin, w, k, cout, y, x, out);
+    if (x < width)
+      ConvBlockAvx2<1>(in, in_row, width, cin, w, k, cout, y, x, out);
   }
 }
 
@@ -291,9 +293,8 @@ PROXFLOW_AVX2_INLINE void WeightGradTapsAvx2(const float* in, int64_t in_row,
                                              int64_t h, int64_t width,
                                              int64_t cin, const float* g,
                                              int64_t k, int64_t cout,
-                                             int64_t ky, int64_t kx,
-                                             int64_t ci, int64_t co,
-                                             float* out) {
+                                             int64_t ky, int64_t kx, int64_t ci,
+                                             int64_t co, float* out) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t y = 0; y < h; ++y) {
@@ -316,8 +317,7 @@ PROXFLOW_AVX2_INLINE void WeightGradTapsAvx2(const float* in, int64_t in_row,
 template <int R>
 PROXFLOW_AVX2_INLINE void WeightGradTapsToOneAvx2(
     const float* in, int64_t in_row, int64_t h, int64_t width, int64_t cin,
-    const float* g, int64_t k, int64_t ky, int64_t kx, int64_t ci,
-    float* out) {
+    const float* g, int64_t k, int64_t ky, int64_t kx, int64_t ci, float* out) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t y = 0; y < h; ++y) {
@@ -326,8 +326,8 @@ PROXFLOW_AVX2_INLINE void WeightGradTapsToOneAvx2(
     for (int64_t x = 0; x < width; ++x) {
       const __m256 gv = _mm256_broadcast_ss(grad + x);
       for (int r = 0; r < R; ++r) {
-        acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(row + (x + r) * cin), gv,
-                                 acc[r]);
+        acc[r] =
+            _mm256_fmadd_ps(_mm256_loadu_ps(row + (x + r) * cin), gv, acc[r]);
       }
     }
   }
@@ -367,17 +367,21 @@ PROXFLOW_AVX2 void WeightGradAvx2(const float* in, int64_t h, int64_t width,
   for (int64_t ky = 0; ky < k; ++ky) {
     int64_t kx = 0;
     for (; kx + 4 <= k; kx += 4) {
-      WeightGradBlockAvx2<4>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+      WeightGradBlockAvx2<4>(in, in_row, h, width, cin, g, k, cout, ky, kx,
+                             out);
     }
     switch (k - kx) {
       case 3:
-        WeightGradBlockAvx2<3>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        WeightGradBlockAvx2<3>(in, in_row, h, width, cin, g, k, cout, ky, kx,
+                               out);
         break;
       case 2:
-        WeightGradBlockAvx2<2>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        WeightGradBlockAvx2<2>(in, in_row, h, width, cin, g, k, cout, ky, kx,
+                               out);
         break;
       case 1:
-        WeightGradBlockAvx2<1>(in, in_row, h, width, cin, g, k, cout, ky, kx, out);
+        WeightGradBlockAvx2<1>(in, in_row, h, width, cin, g, k, cout, ky, kx,
+                               out);
         break;
       default:
         break;
@@ -430,9 +434,9 @@ bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
   return true;
 }
 
-bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width,
-                        int64_t cin, const float* g, int64_t k, int64_t cout,
-                        float* out, Isa isa) {
+bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
+                        const float* g, int64_t k, int64_t cout, float* out,
+                        Isa isa) {
   if (!LaneLayout(h, width, cin, k, cout)) return false;
   if (UseAvx2(isa)) {
     WeightGradAvx2(in, h, width, cin, g, k, cout, out);

@@ -46,20 +46,21 @@ struct MatrixView {
   int64_t stride = 0;
 };
 
-// out[b][j] = (Σ_{k<K} in[b][k]·m[k][j]) + bias[j] for b < n, j < LaneStride(m.cols);
-// K = m.rows. The sum is acc ← fma(in[b][k], m[k][j], acc) for k = 0 … K−1 from
-// acc = +0, then one addition of bias[j] (skipped when bias is null). `bias`
-// has LaneStride(m.cols) floats; out_stride >= LaneStride(m.cols); in and out
-// do not overlap.
+// out[b][j] = (Σ_{k<K} in[b][k]·m[k][j]) + bias[j] for b < n, j <
+// LaneStride(m.cols); K = m.rows. The sum is acc ← fma(in[b][k], m[k][j], acc)
+// for k = 0 … K−1 from acc = +0, then one addition of bias[j] (skipped when
+// bias is null). `bias` has LaneStride(m.cols) floats; out_stride >=
+// LaneStride(m.cols); in and out do not overlap.
 void DenseRows(const float* in, int64_t n, int64_t in_stride,
                const MatrixView& m, const float* bias, float* out,
                int64_t out_stride, Isa isa = Isa::kBest);
 
 // A "same" convolution of stride 1 over one image in NHWC layout, no bias:
-// out[y][x][co] = Σ_{ky<k} Σ_{kx<k} Σ_{ci<cin} in[y+ky][x+kx][ci]·w[ky][kx][ci][co]
-// for y < h, x < width, where `in` is the image already zero-padded by k/2 on
-// every side: (h+k−1) × (width+k−1) pixels of cin floats. `w` is
-// k × k × cin × cout, row-major. out has `out_channels` floats per pixel.
+// out[y][x][co] = Σ_{ky<k} Σ_{kx<k} Σ_{ci<cin}
+// in[y+ky][x+kx][ci]·w[ky][kx][ci][co] for y < h, x < width, where `in` is the
+// image already zero-padded by k/2 on every side: (h+k−1) × (width+k−1) pixels
+// of cin floats. `w` is k × k × cin × cout, row-major. out has `out_channels`
+// floats per pixel.
 //  * cout a multiple of kLanes (out_channels == cout): each value is an FMA
 //    chain over (ky, kx, ci) in that order (ci fastest).
 //  * cout == 1 and cin a multiple of kLanes (out_channels == 1): kLanes chains,
@@ -76,9 +77,9 @@ bool ConvSameNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
 // cout (overwritten). Each value is an FMA chain over the pixels in row-major
 // order from +0. cout a multiple of kLanes, or cout == 1 with cin a multiple
 // of kLanes; other shapes are refused (returns false, writes nothing).
-bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width,
-                        int64_t cin, const float* g, int64_t k, int64_t cout,
-                        float* out, Isa isa = Isa::kBest);
+bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
+                        const float* g, int64_t k, int64_t cout, float* out,
+                        Isa isa = Isa::kBest);
 
 }  // namespace proxflow::core::kernels
 

@@ -16,9 +16,9 @@ constexpr int64_t kImage = 28;
 constexpr int64_t kKernel = 7;
 constexpr int64_t kPad = kKernel / 2;
 constexpr int64_t kChannels = 8;
-constexpr int64_t kPooled1 = kImage / 2;    // 14
-constexpr int64_t kPooled2 = kPooled1 / 2;  // 7
-constexpr int64_t kTrunkFeatures = kChannels * kPooled2 * kPooled2;  // 392
+constexpr int64_t kPooled1 = kImage / 2;                             // 14
+constexpr int64_t kPooled2 = kPooled1 / 2;                           // 7
+static_assert(kTrunkFeatures == kChannels * kPooled2 * kPooled2);
 constexpr int64_t kTaps = kKernel * kKernel;
 // Codes per pooled value (one byte each): the window position of the max
 // (dy·2 + dx), or kNoGradient when that max is ≤ 0 (ReLU passes nothing).
@@ -30,8 +30,8 @@ constexpr uint8_t kNoGradient = 255;
 constexpr int64_t kBlockRows = 32;
 
 // σ(z) into `value` and σ'(z) into `slope` (may be null), n values.
-void Activate(Activation activation, const float* z, float* value,
-              float* slope, int64_t n) {
+void Activate(Activation activation, const float* z, float* value, float* slope,
+              int64_t n) {
   switch (activation) {
     case Activation::kTanh:
       TanhKernel(z, value, slope, n);
@@ -115,7 +115,8 @@ std::vector<float> ConvLayout(const std::vector<float>& w, int64_t out,
         for (int64_t kx = 0; kx < kKernel; ++kx) {
           const float v = w[((o * in + i) * kKernel + ky) * kKernel + kx];
           if (transposed) {
-            const int64_t tap = (kKernel - 1 - ky) * kKernel + (kKernel - 1 - kx);
+            const int64_t tap =
+                (kKernel - 1 - ky) * kKernel + (kKernel - 1 - kx);
             r[(tap * cin + o) * cout + i] = v;
           } else {
             r[((ky * kKernel + kx) * cin + i) * cout + o] = v;
@@ -186,9 +187,11 @@ absl::StatusOr<RowwiseNet> RowwiseNet::Create(const NetWeights& w,
         static_cast<int64_t>(source.weight.size()) != source.in * source.out ||
         static_cast<int64_t>(source.bias.size()) != source.out) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "layer ", l, " must map ", in, " inputs with an (out, in) weight and "
-          "an (out) bias, got in ", source.in, ", out ", source.out, ", ",
-          source.weight.size(), " weights, ", source.bias.size(), " biases"));
+          "layer ", l, " must map ", in,
+          " inputs with an (out, in) weight and "
+          "an (out) bias, got in ",
+          source.in, ", out ", source.out, ", ", source.weight.size(),
+          " weights, ", source.bias.size(), " biases"));
     }
     Layer layer;
     layer.in = source.in;
@@ -212,9 +215,9 @@ absl::StatusOr<RowwiseNet> RowwiseNet::Create(const NetWeights& w,
   const int64_t out = net.layers_.back().out;
   const int64_t want = potential ? 1 : w.input_dim;
   if (out != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        potential ? "a potential" : "a direct velocity", " must have ", want,
-        " outputs, got ", out));
+    return absl::InvalidArgumentError(
+        absl::StrCat(potential ? "a potential" : "a direct velocity",
+                     " must have ", want, " outputs, got ", out));
   }
   net.output_dim_ = potential ? w.input_dim : out;
   if (potential) {

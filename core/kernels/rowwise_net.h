@@ -23,9 +23,13 @@
 
 namespace proxflow::core::kernels {
 
+// Features out of the 28×28 conv trunk (8 channels × 7 × 7): ConvTrunkImpl's
+// and RowwiseNet's shape.
+inline constexpr int64_t kTrunkFeatures = 392;
+
 // A network's weights in LibTorch's layouts, as FlowNet holds them.
 struct NetWeights {
-  int64_t input_dim = 0;  // x's dimension (784 with a conv trunk)
+  int64_t input_dim = 0;   // x's dimension (784 with a conv trunk)
   bool with_time = false;  // t is the last input of the first linear layer
   Activation activation = Activation::kTanh;
   // The conv trunk, empty without one: conv1 (8, 1, 7, 7), conv2 (8, 8, 7, 7)
@@ -55,8 +59,8 @@ class RowwiseNet {
   // Rows b < n of `x` (row stride input_dim()) at time t: `out` (row stride
   // input_dim()) gets ∂U/∂x (a potential) or the network's output (otherwise:
   // output_dim() values per row), times `scale`.
-  void Evaluate(const float* x, int64_t n, float t, float scale,
-                float* out, Isa isa = Isa::kBest) const;
+  void Evaluate(const float* x, int64_t n, float t, float scale, float* out,
+                Isa isa = Isa::kBest) const;
 
  private:
   struct Layer {
@@ -86,11 +90,11 @@ class RowwiseNet {
   bool potential_ = false;
   bool trunk_ = false;
   Activation activation_ = Activation::kTanh;
-  std::vector<float> conv1_;  // forward: 7 × 7 × 1 × 8
-  std::vector<float> conv2_;  // forward: 7 × 7 × 8 × 8
+  std::vector<float> conv1_;       // forward: 7 × 7 × 1 × 8
+  std::vector<float> conv2_;       // forward: 7 × 7 × 8 × 8
   std::vector<float> conv2_back_;  // flipped: 7 × 7 × 8 (out) × 8 (in)
   std::vector<float> conv1_back_;  // flipped: 7 × 7 × 8 (out) × 1
-  std::vector<Layer> layers_;  // hidden layers, then the output layer
+  std::vector<Layer> layers_;      // hidden layers, then the output layer
   std::vector<float> output_row_;  // a potential's w (its gradient seed)
 };
 

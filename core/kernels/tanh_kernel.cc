@@ -58,8 +58,7 @@ __attribute__((always_inline)) inline float TanhNonNegative(float a) {
   return clamped < 0.25f ? small : large;
 }
 
-__attribute__((always_inline)) inline void TanhLoop(const float* in,
-                                                    float* out,
+__attribute__((always_inline)) inline void TanhLoop(const float* in, float* out,
                                                     float* derivative,
                                                     int64_t n) {
   if (derivative == nullptr) {
@@ -77,8 +76,10 @@ __attribute__((always_inline)) inline void TanhLoop(const float* in,
   }
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void TanhAvx512(
-    const float* in, float* out, float* derivative, int64_t n) {
+__attribute__((target("avx512f,avx2,fma"))) void TanhAvx512(const float* in,
+                                                            float* out,
+                                                            float* derivative,
+                                                            int64_t n) {
   TanhLoop(in, out, derivative, n);
 }
 

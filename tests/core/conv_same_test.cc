@@ -38,7 +38,8 @@ std::vector<at::Tensor> Derivatives(
   const at::Tensor x = x0.clone().requires_grad_(true);
   const at::Tensor w = w0.clone().requires_grad_(true);
   const at::Tensor y = conv(x, w);
-  const auto first = torch::autograd::grad({(y * r).sum()}, {x, w}, {}, true, true);
+  const auto first =
+      torch::autograd::grad({(y * r).sum()}, {x, w}, {}, true, true);
   const auto second = torch::autograd::grad(
       {(first[0] * s).sum() + (first[1] * q).sum()}, {x, w}, {}, false, false);
   return {y.detach(), first[0].detach(), first[1].detach(), second[0],
@@ -94,17 +95,22 @@ TEST(ConvSame, WeightGradientIsTheSameBytesAtAnyThreadCount) {
 }
 
 // The conv potential U(x, t) written out with plain NCHW at::conv2d.
-at::Tensor PlainPotential(FlowNet& net, const at::Tensor& x, const at::Tensor& t) {
+at::Tensor PlainPotential(FlowNet& net, const at::Tensor& x,
+                          const at::Tensor& t) {
   std::vector<at::Tensor> conv, linear_w, linear_b;
   for (const auto& item : net->named_parameters()) {
     const std::string& name = item.key();
-    if (name.find("conv") != std::string::npos) conv.push_back(item.value());
-    else if (name.find("weight") != std::string::npos) linear_w.push_back(item.value());
-    else linear_b.push_back(item.value());
+    if (name.find("conv") != std::string::npos)
+      conv.push_back(item.value());
+    else if (name.find("weight") != std::string::npos)
+      linear_w.push_back(item.value());
+    else
+      linear_b.push_back(item.value());
   }
   at::Tensor h = x.reshape({-1, 1, 28, 28}).contiguous();
   for (const at::Tensor& w : conv) {
-    h = at::max_pool2d(at::relu(at::conv2d(h, w.contiguous(), {}, 1, 3)), {2, 2});
+    h = at::max_pool2d(at::relu(at::conv2d(h, w.contiguous(), {}, 1, 3)),
+                       {2, 2});
   }
   h = at::cat({h.flatten(1), t}, 1);
   for (size_t i = 0; i < linear_w.size(); ++i) {
@@ -130,7 +136,8 @@ TEST(ConvPotential, GradientsMatchPlainNchwAndFiniteDifferences) {
   const auto derivatives = [&](bool plain) {
     const at::Tensor x = x0.clone().requires_grad_(true);
     const at::Tensor u = plain ? PlainPotential(net, x, t) : net->forward(x, t);
-    const at::Tensor gx = torch::autograd::grad({u.sum()}, {x}, {}, true, true)[0];
+    const at::Tensor gx =
+        torch::autograd::grad({u.sum()}, {x}, {}, true, true)[0];
     const auto params = net->parameters();
     // The output bias does not enter ∇ₓU (allow_unused, then skipped).
     const auto gp = torch::autograd::grad({gx.pow(2).sum()}, params, {}, false,
@@ -160,24 +167,28 @@ TEST(ConvPotential, GradientsMatchPlainNchwAndFiniteDifferences) {
     plus[1][j] += eps;
     minus[1][j] -= eps;
     const double fd = (net->forward(plus, td).sum().item<double>() -
-                       net->forward(minus, td).sum().item<double>()) / (2 * eps);
+                       net->forward(minus, td).sum().item<double>()) /
+                      (2 * eps);
     EXPECT_NEAR(gx[1][j].item<double>(), fd, 1e-6 * (1 + std::abs(fd))) << j;
   }
   at::Tensor w1 = net->parameters()[0];
   const at::Tensor direction = at::randn_like(w1);
-  const at::Tensor dw = torch::autograd::grad({gx.pow(2).sum()}, {w1}, {}, false, false)[0];
+  const at::Tensor dw =
+      torch::autograd::grad({gx.pow(2).sum()}, {w1}, {}, false, false)[0];
   const auto squared_gradient = [&](double step) {
     torch::NoGradGuard no_grad;
     w1.add_(direction, step);
     torch::AutoGradMode enable(true);
     const at::Tensor x = xd.detach().clone().requires_grad_(true);
-    const at::Tensor g = torch::autograd::grad({net->forward(x, td).sum()}, {x})[0];
+    const at::Tensor g =
+        torch::autograd::grad({net->forward(x, td).sum()}, {x})[0];
     const double value = g.pow(2).sum().item<double>();
     torch::NoGradGuard again;
     w1.add_(direction, -step);
     return value;
   };
-  const double fd = (squared_gradient(eps) - squared_gradient(-eps)) / (2 * eps);
+  const double fd =
+      (squared_gradient(eps) - squared_gradient(-eps)) / (2 * eps);
   const double analytic = (dw * direction).sum().item<double>();
   EXPECT_NEAR(analytic, fd, 1e-5 * (1 + std::abs(fd)));
 }

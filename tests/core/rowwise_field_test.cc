@@ -91,7 +91,8 @@ TEST(RowwiseField, FollowsUpdatesOfTheNetworkAndFallsBackForBf16) {
   EXPECT_TRUE(at::equal(before, again));
   {
     torch::NoGradGuard no_grad;
-    for (auto& p : nets.generator->parameters()) p.mul_(1.5);  // an optimiser step
+    for (auto& p : nets.generator->parameters())
+      p.mul_(1.5);  // an optimiser step
   }
   const at::Tensor after = (*RowwiseVelocityField(flow))(x, 0.2);
   EXPECT_FALSE(at::equal(before, after));

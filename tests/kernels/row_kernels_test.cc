@@ -89,8 +89,8 @@ TEST(DenseRows, EqualsTheFmaChainOnEveryPathAndRowsAreIndependent) {
           std::vector<float> alone(cols);
           DenseRows(in.data() + r * in_stride, 1, in_stride, view, b,
                     alone.data(), cols, isa);
-          EXPECT_TRUE(std::equal(alone.begin(), alone.end(),
-                                 vector.begin() + r * cols))
+          EXPECT_TRUE(
+              std::equal(alone.begin(), alone.end(), vector.begin() + r * cols))
               << "row " << r << " of " << s.n;
         }
       }
@@ -139,8 +139,8 @@ TEST(ConvSameNhwc, EqualsTheDocumentedSumOnEveryPath) {
       std::vector<float> vector(s.h * s.w * s.cout);
       ASSERT_TRUE(ConvSameNhwc(in.data(), s.h, s.w, s.cin, w.data(), s.k,
                                s.cout, vector.data(), isa));
-      EXPECT_EQ(vector, portable) << s.h << "x" << s.w << " " << s.cin << "->"
-                                  << s.cout << " k" << s.k;
+      EXPECT_EQ(vector, portable)
+          << s.h << "x" << s.w << " " << s.cin << "->" << s.cout << " k" << s.k;
     }
   }
 }
@@ -175,10 +175,10 @@ TEST(ConvWeightGradNhwc, EqualsThePixelChainOnEveryPath) {
     }
     for (const Isa isa : VectorIsas()) {
       std::vector<float> vector(n);
-      ASSERT_TRUE(ConvWeightGradNhwc(in.data(), s.h, s.w, s.cin, g.data(),
-                                     s.k, s.cout, vector.data(), isa));
-      EXPECT_EQ(vector, portable) << s.h << "x" << s.w << " " << s.cin
-                                  << "->" << s.cout << " k" << s.k;
+      ASSERT_TRUE(ConvWeightGradNhwc(in.data(), s.h, s.w, s.cin, g.data(), s.k,
+                                     s.cout, vector.data(), isa));
+      EXPECT_EQ(vector, portable)
+          << s.h << "x" << s.w << " " << s.cin << "->" << s.cout << " k" << s.k;
     }
   }
   std::vector<float> buffer(4096);
@@ -190,12 +190,12 @@ TEST(ConvSameNhwc, RefusesShapesWithoutALaneLayout) {
   std::vector<float> buffer(4096);
   // cout neither a lane multiple nor 1; cout 1 over cin not a lane multiple;
   // an even kernel.
-  EXPECT_FALSE(ConvSameNhwc(buffer.data(), 2, 2, 8, buffer.data(), 3, 4,
-                            buffer.data()));
-  EXPECT_FALSE(ConvSameNhwc(buffer.data(), 2, 2, 3, buffer.data(), 3, 1,
-                            buffer.data()));
-  EXPECT_FALSE(ConvSameNhwc(buffer.data(), 2, 2, 8, buffer.data(), 2, 8,
-                            buffer.data()));
+  EXPECT_FALSE(
+      ConvSameNhwc(buffer.data(), 2, 2, 8, buffer.data(), 3, 4, buffer.data()));
+  EXPECT_FALSE(
+      ConvSameNhwc(buffer.data(), 2, 2, 3, buffer.data(), 3, 1, buffer.data()));
+  EXPECT_FALSE(
+      ConvSameNhwc(buffer.data(), 2, 2, 8, buffer.data(), 2, 8, buffer.data()));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // RowwiseNet without LibTorch: shape checks, the AVX2 and portable paths give
 // the same bits, and a row's values do not depend on the rows evaluated with
-// it. (Its values against LibTorch's autograd: tests/core/rowwise_field_test.cc.)
+// it. (Its values against LibTorch's autograd:
+// tests/core/rowwise_field_test.cc.)
 #include "core/kernels/rowwise_net.h"
 
 #include <gmock/gmock.h>
@@ -83,12 +84,12 @@ TEST_P(RowwiseNetTest, RowsAreIndependentAndEveryPathGivesTheSameBits) {
   std::vector<float> all(n * out_dim);
   net->Evaluate(x.data(), n, t, scale, all.data());
   EXPECT_EQ(all, portable);
-  for (const auto& [begin, size] :
-       std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {12, 1}, {3, 5}, {1, 11}}) {
+  for (const auto& [begin, size] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, 1}, {12, 1}, {3, 5}, {1, 11}}) {
     std::vector<float> part(size * out_dim);
     net->Evaluate(x.data() + begin * d, size, t, scale, part.data());
-    EXPECT_TRUE(std::equal(part.begin(), part.end(),
-                           all.begin() + begin * out_dim))
+    EXPECT_TRUE(
+        std::equal(part.begin(), part.end(), all.begin() + begin * out_dim))
         << "rows " << begin << "+" << size;
   }
 }
@@ -102,8 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
              true},
         Case{"mlp_linear_potential", 3, false, 0, 0, Activation::kTanh, true},
         Case{"conv_relu_potential", 784, true, 2, 64, Activation::kRelu, true},
-        Case{"conv_tanh_velocity", 784, true, 1, 32, Activation::kTanh,
-             false}),
+        Case{"conv_tanh_velocity", 784, true, 1, 32, Activation::kTanh, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(RowwiseNet, RefusesShapesItCannotEvaluate) {

@@ -99,7 +99,8 @@ TEST_P(TanhKernelTest, SameBitsAsThePortableVariantAtEveryPosition) {
   TanhKernel(x.data(), got.data(), got_slope.data(), n, GetParam());
   for (int64_t i = 0; i < n; ++i) {
     ASSERT_EQ(got[i], want[i]) << Name(GetParam()) << " at " << x[i];
-    ASSERT_EQ(got_slope[i], want_slope[i]) << Name(GetParam()) << " at " << x[i];
+    ASSERT_EQ(got_slope[i], want_slope[i])
+        << Name(GetParam()) << " at " << x[i];
   }
   for (int64_t i = 0; i < n; i += 997) {
     for (const int64_t len : {1, 3, 9, 17}) {

@@ -17,7 +17,8 @@
 //                      [--steps K] [--repeats 3]
 //   proxflow-lab bench matmul [--n 8192]
 //   proxflow-lab bench blas   the OpenBLAS kernels in use, as JSON (so a
-//                      reference can be run on the same ones)
+//                      reference can be run on the same ones), and whether
+//                      this CPU executes them
 //   proxflow-lab convert-checkpoint IN OUT [--mnist_dir DIR |
 //   --uploaded_dataset F]
 //                      rewrites a format-1 checkpoint (LibTorch archive) as
@@ -361,8 +362,15 @@ int main(int argc, char** argv) {
     return status.ok() ? 0 : Fail(status);
   }
   if (words == std::vector<std::string>{"bench", "blas"}) {
-    std::printf("{\"openblas_core\": \"%s\", \"chosen_by\": \"%s\"}\n",
-                blas.core.c_str(), blas.chosen_by.c_str());
+    // cpu_runs_core: whether this CPU executes those kernels (a forced
+    // OPENBLAS_CORETYPE may name ones it lacks; compare_reference.sh asks).
+    std::printf(
+        "{\"openblas_core\": \"%s\", \"chosen_by\": \"%s\", "
+        "\"cpu_runs_core\": %s}\n",
+        blas.core.c_str(), blas.chosen_by.c_str(),
+        proxflow::CpuRunsBlasCore(blas.core, proxflow::DetectCpuFeatures())
+            ? "true"
+            : "false");
     return 0;
   }
   if (words == std::vector<std::string>{"bench", "matmul"}) {
