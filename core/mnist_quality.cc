@@ -233,6 +233,7 @@ absl::StatusOr<std::unique_ptr<MnistClassifier>> TrainOrLoadClassifier(
     bool* cached) {
   *cached = false;
   PROXFLOW_RETURN_IF_ERROR(CheckImages(images));
+  if (cache_dir.empty()) return MnistClassifier::Train(images, labels, options);
   PROXFLOW_ASSIGN_OR_RETURN(
       std::string key,
       Fence("hashing the training set", [&]() -> absl::StatusOr<std::string> {
@@ -257,11 +258,11 @@ absl::StatusOr<std::unique_ptr<MnistClassifier>> TrainOrLoadClassifier(
   PROXFLOW_ASSIGN_OR_RETURN(auto trained,
                             MnistClassifier::Train(images, labels, options));
   PROXFLOW_ASSIGN_OR_RETURN(std::string bytes, trained->Save());
+  // The cache is an optimisation: weights that cannot be stored are trained
+  // again next time, never an error of the caller.
   std::error_code ec;
   std::filesystem::create_directories(cache_dir, ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat(cache_dir, ": ", ec.message()));
-  PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(path, bytes));
+  if (!ec) WriteFileAtomically(path, bytes).IgnoreError();
   return trained;
 }
 
@@ -318,11 +319,34 @@ Coverage ClassCoverage(const at::Tensor& probabilities) {
   const auto [top, cls] = p.max(1);
   c.mean_confidence = top.to(at::kDouble).mean().item<double>();
   const at::Tensor counts = at::bincount(cls, {}, 10);
+  c.n = n;
   for (int i = 0; i < 10; ++i) {
     c.counts[i] = counts[i].item<int64_t>();
     if (c.counts[i] * 100 >= n) ++c.classes_covered;  // >= 10 % of n/10
+    const double share = static_cast<double>(c.counts[i]) / n;
+    c.largest_share = std::max(c.largest_share, share);
+    if (share > 0) c.entropy -= share * std::log(share);
   }
   return c;
+}
+
+int ClassesHoldingHalfShare(const Coverage& coverage,
+                            const std::vector<int>& classes) {
+  std::vector<int> all;
+  const std::vector<int>* set = &classes;
+  if (classes.empty()) {
+    for (int i = 0; i < 10; ++i) all.push_back(i);
+    set = &all;
+  }
+  int held = 0;
+  for (int c : *set) {
+    if (c < 0 || c > 9) continue;
+    // count >= n / (2k), in integers.
+    if (coverage.counts[c] * 2 * static_cast<int64_t>(set->size()) >=
+        coverage.n)
+      ++held;
+  }
+  return coverage.n > 0 ? held : 0;
 }
 
 }  // namespace proxflow::core

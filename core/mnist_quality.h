@@ -11,6 +11,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -61,7 +62,9 @@ class MnistClassifier {
 
 // Trains the classifier on `training` images/labels, or reuses the weights in
 // `cache_dir`/mnist-classifier-<key>.pt where key = sha256 of the training
-// bytes and the recipe. Sets *cached to whether the cache served.
+// bytes and the recipe. Sets *cached to whether the cache served. An empty
+// `cache_dir` trains without a cache; a cache that cannot be written is
+// skipped (the weights are returned all the same).
 absl::StatusOr<std::unique_ptr<MnistClassifier>> TrainOrLoadClassifier(
     const at::Tensor& images, const at::Tensor& labels,
     const ClassifierOptions& options, const std::string& cache_dir,
@@ -84,12 +87,23 @@ double KernelDistance(const at::Tensor& a, const at::Tensor& b, int subsets,
                       int subset_size, uint64_t seed);
 
 struct Coverage {
+  int64_t n = 0;                     // images read
   std::array<int64_t, 10> counts{};  // predicted class counts
   int classes_covered = 0;           // classes with >= 10 % of a uniform share
   double mean_confidence = 0;        // mean of the top class probability
+  double largest_share = 0;          // the most predicted class's count / n
+  // −Σ p log p of the predicted-class shares, in nats: log 10 ≈ 2.303 when
+  // all ten are equally frequent, 0 when one class takes everything.
+  double entropy = 0;
 };
 // From class probabilities (N, 10).
 Coverage ClassCoverage(const at::Tensor& probabilities);
+
+// How many of `classes` (digits 0..9; empty: all ten) hold at least half a
+// uniform share of the images, i.e. count >= n / (2·|classes|): the coverage
+// figure of the training monitor (core/class_monitor.h).
+int ClassesHoldingHalfShare(const Coverage& coverage,
+                            const std::vector<int>& classes);
 
 }  // namespace proxflow::core
 

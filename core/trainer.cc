@@ -114,6 +114,8 @@ absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
                 std::max<int64_t>(options.batch_size, options.eval_batch_size),
                 impl->rng.Get(Stream::kPool)));
         impl->target_pool = pool.to(device);
+        impl->classifier_cache_dir = runtime.classifier_cache_dir;
+        impl->classifier_epochs = runtime.classifier_epochs;
         if (options.source.pool_size > 0) {
           impl->source_pool =
               SampleSource(options.source, options.source.pool_size, d,

@@ -31,6 +31,12 @@ struct RuntimeOptions {
   std::string uploaded_dataset_path;
   // auto | fp32 | bf16: arithmetic of the network bodies (core/device.h).
   std::string precision = "auto";
+  // The class-coverage monitor of MNIST runs (core/class_monitor.h): where
+  // its classifier's weights are cached (empty: each run trains it, about
+  // 25 s on one core) and the classifier's training epochs (the project's
+  // classifier: 4).
+  std::string classifier_cache_dir = "";
+  int classifier_epochs = 4;
 };
 
 // Named scalar metrics at one iteration, in a stable order.
@@ -124,7 +130,10 @@ class Trainer {
   // Monitors on a fresh evaluation batch (its own random stream; training is
   // unaffected): divergence |E φ(x_T) − Λ|, the same with dt/2, kinetic_energy,
   // hjb, terminal, straightness, drift_half_dt (‖x_T(dt/2) − x_T(dt)‖ / ‖x_T −
-  // x_0‖), off_manifold_std.
+  // x_0‖), off_manifold_std; on MNIST also class_coverage,
+  // largest_class_share, class_entropy and frechet of a fixed set of
+  // eval_batch_size samples (core/class_monitor.h; absent when the MNIST
+  // directory holds fewer than 7,000 images).
   absl::StatusOr<Metrics> Evaluate();
 
   // Iterates until options.iterations, `*cancel` (checked every iteration), or

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/class_monitor.h"
 #include "core/datasets.h"
 #include "core/metrics.h"
 #include "core/seeded_normals.h"
@@ -68,6 +69,41 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
   }
   if (states != nullptr && !states->empty()) return states->back();
   return run->Points();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, double>>>
+Trainer::Impl::ClassMetrics() {
+  if (class_monitor_unavailable) return std::vector<std::pair<std::string, double>>();
+  if (class_monitor == nullptr) {
+    absl::StatusOr<std::unique_ptr<ClassMonitor>> created =
+        [&]() -> absl::StatusOr<std::unique_ptr<ClassMonitor>> {
+      PROXFLOW_ASSIGN_OR_RETURN(MnistImages mnist,
+                                LoadMnist(options.dataset.mnist_dir));
+      ClassMonitorOptions mo;
+      mo.labels = options.dataset.mnist_labels;
+      mo.samples = std::max(options.eval_batch_size, 10);
+      mo.seed = options.seed;
+      mo.cache_dir = classifier_cache_dir;
+      mo.classifier_epochs = classifier_epochs;
+      mo.device = device.str();
+      return ClassMonitor::Create(mnist, mo);
+    }();
+    // A monitor that cannot be built (too few images for a held-out
+    // reference) leaves the run's other metrics; it never fails the run.
+    if (!created.ok()) {
+      class_monitor_unavailable = true;
+      return std::vector<std::pair<std::string, double>>();
+    }
+    class_monitor = *std::move(created);
+  }
+  PROXFLOW_ASSIGN_OR_RETURN(
+      PointSamples points,
+      SampleFlow(*flow, options, device, class_monitor->seeds(),
+                 options.flow.sample_solver, options.flow.steps));
+  at::Tensor images =
+      at::from_blob(points.values.data(), {points.n, points.dimension},
+                    at::kFloat);
+  return class_monitor->Measure(images);
 }
 
 absl::StatusOr<Metrics> Trainer::Evaluate() {
@@ -134,6 +170,10 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
     if (s.flow->is_potential()) {
       m.values.emplace_back(
           "terminal", s.TerminalResidual(r.x_final, false).item<double>());
+    }
+    if (o.dataset.kind == DatasetKind::kMnist) {
+      PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics());
+      for (auto& metric : class_metrics) m.values.push_back(std::move(metric));
     }
     s.history.push_back(m);
     return m;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/checkpoint_file.h"
+#include "core/class_monitor.h"
 #include "core/device.h"
 #include "core/divergence.h"
 #include "core/flow.h"
@@ -86,6 +87,9 @@ struct Trainer::Impl {
   std::vector<at::Tensor> GenerateCriticBatches(int steps, int64_t batch);
   // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N; differentiable when create_graph.
   at::Tensor TerminalResidual(const at::Tensor& x_T, bool create_graph);
+  // The class monitor's metrics of the flow now (builds the monitor on first
+  // use); empty when the monitor is unavailable for this dataset.
+  absl::StatusOr<std::vector<std::pair<std::string, double>>> ClassMetrics();
 
   TrainOptions options;
   c10::Device device;
@@ -101,6 +105,12 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Adam> critic_optimizer;
   int64_t iteration = 0;
   std::vector<Metrics> history;
+  // MNIST runs: the class-coverage monitor, built at the first evaluation
+  // (its classifier costs seconds; runs that never evaluate never pay).
+  std::string classifier_cache_dir;
+  int classifier_epochs = 4;
+  std::unique_ptr<ClassMonitor> class_monitor;
+  bool class_monitor_unavailable = false;  // Create failed: no class metrics
 };
 
 }  // namespace proxflow::core

@@ -47,6 +47,9 @@ struct JobManagerOptions {
   absl::Duration progress_min_interval = absl::Milliseconds(200);
   JobMetrics* metrics = nullptr;  // not owned; null records nothing
   JobLimits limits;               // checked at submission
+  // Rebuildable files of jobs (the MNIST class monitor's classifier weights,
+  // core/class_monitor.h); empty: each MNIST job trains its classifier.
+  std::string classifier_cache_dir;
 };
 
 class JobManager {

@@ -178,6 +178,7 @@ void JobManager::RunJob(ActiveJob& active) {
   DevicePool::Lease lease = devices_.Acquire();
   core::RuntimeOptions runtime;
   runtime.device = lease.device();
+  runtime.classifier_cache_dir = options_.classifier_cache_dir;
   if (options->dataset.kind == core::DatasetKind::kUploaded) {
     absl::StatusOr<std::string> path =
         datasets_->FilePath(options->dataset.uploaded_name);

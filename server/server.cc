@@ -109,6 +109,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   jm.devices = options.devices;
   jm.heartbeat_interval = options.heartbeat_interval;
   jm.progress_min_interval = options.progress_min_interval;
+  jm.classifier_cache_dir =
+      (std::filesystem::path(options.data_dir) / "cache" / "classifiers")
+          .string();
   PROXFLOW_ASSIGN_OR_RETURN(
       server->jobs_, JobManager::Create(jm, server->job_store_.get(),
                                         server->dataset_store_.get(),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The MNIST study in miniature, run by CI to keep it working: the quality classifier (one
-# epoch), floor and ceiling, one w1w2 run of 10 iterations measured on 200 images, then checks
-# of the report. Skips (exit 77) when PROXFLOW_MNIST_DIR is unset.
+# epoch), floor and ceiling, one w1w2 run of 10 iterations measured on 200 images with the
+# class monitor's coverage at iterations 5 and 10, then checks of the report. Skips (exit 77) when PROXFLOW_MNIST_DIR is unset.
 #   usage: repro_mnist_smoke_test.sh PATH/TO/proxflow-lab
 set -euo pipefail
 lab=$1
@@ -12,7 +12,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$lab" repro mnist --threads 1 --methods w1w2 --iterations 10 --eval_samples 200 \
-  --classifier_epochs 1 --seed 1 --cache_dir "$out/cache" --out_dir "$out/report" \
+  --classifier_epochs 1 --eval_interval 5 --seed 1 --cache_dir "$out/cache" --out_dir "$out/report" \
   2>"$out/stderr.log"
 
 fail() { echo "FAIL: $*"; tail -5 "$out/stderr.log"; exit 1; }
@@ -30,6 +30,14 @@ floor=$(grep -oE 'Floor[^"]*Fréchet [0-9.]+' "$json" | grep -oE '[0-9.]+$')
 ceiling=$(grep -oE 'Ceiling[^"]*Fréchet [0-9.]+' "$json" | grep -oE '[0-9.]+$')
 awk -v f="$floor" -v c="$ceiling" 'BEGIN{exit !(f * 5 < c)}' ||
   fail "floor $floor is not far below ceiling $ceiling"
+# The coverage curve: the class monitor at iterations 5 and 10, classes within 0..10.
+grep -qE '"evaluations": \[\{"iteration": 5, [^]]*"class_coverage": ([0-9]|10)(\.0)?, "largest_class_share": (0\.[0-9]+|1(\.0)?), "class_entropy": [0-9.e-]+, "frechet": [0-9]' "$json" ||
+  fail "no class coverage at iteration 5 in report.json"
+grep -qE '\{"iteration": 10, [^}]*"class_coverage"' "$json" || fail "no class coverage at iteration 10"
+grep -qE '^- w1w2 seed 1: 5: ([0-9]|10) cls, top [01]\.[0-9]{2}, F [0-9]+; 10: ' "$out/report/report.md" ||
+  fail "report.md has no coverage-while-training line"
+head -c 8 "$out/report/w1w2_mnist_coverage.png" | od -An -tx1 | grep -q '89 50 4e 47' ||
+  fail "no coverage curve PNG"
 png=$out/report/w1w2_mnist.png
 [ -s "$png" ] || fail "no sample grid"
 head -c 8 "$png" | od -An -tx1 | grep -q '89 50 4e 47' || fail "grid is not a PNG"

@@ -10,7 +10,7 @@
 //                      [--eval_samples 5000] [--out_dir DIR]
 //   proxflow-lab repro mnist [--methods w1w2,w2,w1,none] [--iterations N]
 //                      [--seed S | --seeds 0,1,2] [--eval_samples N]
-//                      [--classifier_epochs 4]
+//                      [--classifier_epochs 4] [--eval_interval N]
 //                      [--cache_dir DIR] [--out_dir DIR]
 //   proxflow-lab bench train [--preset toy-2d] [--iterations 200] [--repeats 3]
 //   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
@@ -92,6 +92,10 @@ ABSL_FLAG(int32_t, eval_samples, 5000,
 
 ABSL_FLAG(int32_t, classifier_epochs, 4,
           "repro mnist: epochs of the quality classifier");
+ABSL_FLAG(int64_t, eval_interval, 0,
+          "repro mnist: evaluate every N iterations (class coverage, largest "
+          "class share, Fréchet from the class monitor) for the report's "
+          "coverage curve; 0: at the end only");
 ABSL_FLAG(std::string, cache_dir, "",
           "repro mnist: classifier weights cache (default OUT_DIR/../"
           ".classifier-cache)");
@@ -276,6 +280,11 @@ int ReproMnist(const std::string& command_line) {
       !read.ok())
     return Fail(read);
   command.classifier_epochs = absl::GetFlag(FLAGS_classifier_epochs);
+  command.eval_interval = absl::GetFlag(FLAGS_eval_interval);
+  if (command.eval_interval < 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--eval_interval must be >= 0, got ", command.eval_interval)));
+  }
   command.mnist_dir = MnistDir();
   command.cache_dir = absl::GetFlag(FLAGS_cache_dir);
   return RunStudy(

@@ -118,7 +118,7 @@ absl::Status RunReproManifold(const ReproManifoldCommand& command,
         PROXFLOW_ASSIGN_OR_RETURN(
             auto trainer,
             StartRecordedRun(configs[index++], method, command.dataset,
-                             command.device, command.precision, r));
+                             {command.device, "", command.precision}, r));
         const std::string label =
             absl::StrCat("[", index, "/", configs.size(), " ", method, " d=", d,
                          command.seeds.size() > 1 ? absl::StrCat(" seed ", seed)

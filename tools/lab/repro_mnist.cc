@@ -115,7 +115,7 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
       c.set_seed(seed);
       c.set_log_interval(std::max<int64_t>(1, command.iterations / 20));
       c.set_checkpoint_interval(0);
-      c.set_eval_interval(0);
+      c.set_eval_interval(command.eval_interval);
       PROXFLOW_RETURN_IF_ERROR(
           ApplyPatchAndMethod(command.config_patch, method, c));
       PROXFLOW_RETURN_IF_ERROR(core::ResolveTrainOptions(c).status());
@@ -148,7 +148,6 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
       mnist.labels.narrow(0, kTrainingPool, held_out_end - kTrainingPool);
   core::ClassifierOptions classifier_options;
   classifier_options.epochs = command.classifier_epochs;
-  classifier_options.seed = command.seeds.front();
   classifier_options.device = command.device;
   const std::string cache_dir =
       command.cache_dir.empty()
@@ -201,9 +200,15 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     if (cancel != nullptr && cancel->load())
       return WriteReport(command.out_dir, report);
     RunRecord r;
+    core::RuntimeOptions runtime;
+    runtime.device = command.device;
+    runtime.precision = command.precision;
+    // The class monitor reads the same classifier as the study's figures.
+    runtime.classifier_cache_dir = cache_dir;
+    runtime.classifier_epochs = command.classifier_epochs;
     PROXFLOW_ASSIGN_OR_RETURN(
-        auto trainer, StartRecordedRun(configs[index++], method, "mnist",
-                                       command.device, command.precision, r));
+        auto trainer,
+        StartRecordedRun(configs[index++], method, "mnist", runtime, r));
     if (!ceiling_done) {  // source noise vs held-out: the same for all methods
       std::vector<uint64_t> seeds(command.eval_samples);
       std::iota(seeds.begin(), seeds.end(), uint64_t{1});
@@ -227,6 +232,9 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     const absl::Status plotted =
         WriteCurvePlot(command.out_dir, stem + "_curves.png", r);
     if (!plotted.ok()) r.reason = std::string(plotted.message());
+    const absl::Status covered =
+        WriteCoveragePlot(command.out_dir, stem + "_coverage.png", r);
+    if (!covered.ok()) r.reason = std::string(covered.message());
     if (measurable) {
       auto flow = MeasureFlow(*trainer, command.eval_samples, r);
       if (!flow.ok()) {

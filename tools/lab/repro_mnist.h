@@ -17,8 +17,13 @@ namespace proxflow::lab {
 struct ReproMnistCommand {
   std::vector<std::string> methods = {"w1w2", "w2", "w1", "none"};
   int64_t iterations = 200;  // 0: the preset's
-  // Every method runs each seed; the classifier is trained with the first.
+  // Every method runs each seed. The classifier is the project's (seed 0),
+  // whatever the run seeds: the figures of all studies read one classifier.
   std::vector<uint64_t> seeds = {0};
+  // Every N iterations (and at the end) the trainer's evaluation, with the
+  // class monitor's coverage on the preset's eval_batch_size images from
+  // fixed seeds: the report's coverage curve. 0: none (the end only).
+  int64_t eval_interval = 0;
   int eval_samples = 2000;  // generated images per run (held-out pool: 4000)
   int classifier_epochs = 4;
   std::string device = "auto";

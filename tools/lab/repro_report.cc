@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "core/base/file_util.h"
 #include "core/base/status_macros.h"
 #include "tools/lab/repro_checks.h"
@@ -100,7 +101,17 @@ std::string Json(const Report& r) {
         ", \"iterations_per_second\": ", JsonNumber(x.iterations_per_second),
         ", \"plot\": ", JsonString(x.plot),
         ", \"curve_plot\": ", JsonString(x.curve_plot),
-        ", \"density_plot\": ", JsonString(x.density_plot), ", \"curve\": [");
+        ", \"density_plot\": ", JsonString(x.density_plot),
+        ", \"coverage_plot\": ", JsonString(x.coverage_plot),
+        ", \"evaluations\": [");
+    for (size_t k = 0; k < x.evaluations.size(); ++k) {
+      absl::StrAppend(&out, k ? ", " : "",
+                      "{\"iteration\": ", x.evaluations[k].first);
+      for (const auto& [name, value] : x.evaluations[k].second)
+        absl::StrAppend(&out, ", ", JsonString(name), ": ", JsonNumber(value));
+      absl::StrAppend(&out, "}");
+    }
+    absl::StrAppend(&out, "], \"curve\": [");
     for (size_t k = 0; k < x.curve.size(); ++k) {
       absl::StrAppend(&out, k ? ", " : "", "[", x.curve[k].first, ", ",
                       JsonNumber(x.curve[k].second.first), ", ",
@@ -225,6 +236,38 @@ std::string Outcome(const RunRecord& x) {
   return x.outcome;
 }
 
+// One line per run with evaluations during training: the class monitor's
+// coverage, largest share and Fréchet distance at each evaluated iteration.
+std::string CoverageWhileTraining(const Report& r) {
+  std::string out;
+  for (const RunRecord& x : r.runs) {
+    std::vector<std::string> points;
+    for (const auto& [iteration, values] : x.evaluations) {
+      const auto find = [&](absl::string_view name) {
+        for (const auto& [n, v] : values)
+          if (n == name) return v;
+        return static_cast<double>(NAN);
+      };
+      if (std::isnan(find("class_coverage"))) continue;
+      points.push_back(absl::StrFormat(
+          "%d: %s cls, top %s, F %s", iteration,
+          Cell(find("class_coverage"), "%.0f"),
+          Cell(find("largest_class_share"), "%.2f"),
+          Cell(find("frechet"), "%.0f")));
+    }
+    if (points.empty()) continue;
+    absl::StrAppend(&out,
+                    out.empty()
+                        ? "\nCoverage while training (iteration: classes "
+                          "holding half a uniform share, the largest class's "
+                          "share, Fréchet; the class monitor's fixed seeds):\n"
+                        : "",
+                    "- ", x.method, " seed ", x.seed, ": ",
+                    absl::StrJoin(points, "; "), "\n");
+  }
+  return out;
+}
+
 // The MNIST study's table: sample quality instead of Sinkhorn and the
 // off-manifold spread.
 std::string MnistMarkdown(const Report& r) {
@@ -256,11 +299,11 @@ std::string MnistMarkdown(const Report& r) {
                   "held-out pool. Classes: predicted classes holding at least "
                   "10 % of a uniform share. Confidence: mean top-class "
                   "probability.\n");
-  absl::StrAppend(&out, ChecksAndSeeds(r));
+  absl::StrAppend(&out, CoverageWhileTraining(r), ChecksAndSeeds(r));
   for (const std::string& note : r.notes)
     absl::StrAppend(&out, "\n", note, "\n");
   for (const RunRecord& x : r.runs) {
-    for (const std::string& plot : {x.plot, x.curve_plot}) {
+    for (const std::string& plot : {x.plot, x.curve_plot, x.coverage_plot}) {
       if (!plot.empty())
         absl::StrAppend(&out, "\n![", x.method, "](", plot, ")");
     }

@@ -80,6 +80,12 @@ struct RunRecord {
   // Logged training curve: (iteration, critic divergence estimate, kinetic
   // energy).
   std::vector<std::pair<int64_t, std::pair<double, double>>> curve;
+  // The trainer's evaluations during training (--eval_interval; MNIST: the
+  // class monitor's class_coverage, largest_class_share, class_entropy and
+  // frechet, core/class_monitor.h), in iteration order.
+  std::vector<std::pair<int64_t, std::vector<std::pair<std::string, double>>>>
+      evaluations;
+  std::string coverage_plot;  // class coverage while training (PNG)
 };
 
 struct Report {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -119,8 +120,8 @@ std::string RunStem(const std::string& method, const std::string& where,
 
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
     const pb::TrainingConfig& config, const std::string& method,
-    const std::string& dataset, const std::string& device,
-    const std::string& precision, RunRecord& r) {
+    const std::string& dataset, const core::RuntimeOptions& runtime,
+    RunRecord& r) {
   PROXFLOW_ASSIGN_OR_RETURN(core::TrainOptions options,
                             core::ResolveTrainOptions(config));
   r.method = method;
@@ -129,7 +130,7 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
   r.seed = config.seed();
   r.config_json = ConfigJson(config);
   PROXFLOW_ASSIGN_OR_RETURN(
-      auto trainer, core::Trainer::Create(options, {device, "", precision}));
+      auto trainer, core::Trainer::Create(options, runtime));
   r.precision = trainer->precision();
   return trainer;
 }
@@ -145,6 +146,33 @@ absl::Status WriteCurvePlot(const std::string& dir, const std::string& file,
     kinetic.y.push_back(values.second);
   }
   return WriteLogChart(dir, file, {estimate, kinetic}, r.curve_plot);
+}
+
+absl::Status WriteCoveragePlot(const std::string& dir, const std::string& file,
+                               RunRecord& r) {
+  image::ChartSeries coverage{{}, {}, {31, 119, 180}};
+  image::ChartSeries largest{{}, {}, {255, 127, 14}};
+  // Two invisible-width bars at 0 and 10 fix the y range to 0..10 classes.
+  image::ChartSeries frame{{}, {}, {255, 255, 255}, /*bars=*/true};
+  for (const auto& [iteration, values] : r.evaluations) {
+    core::Metrics m{iteration, values};
+    const std::optional<double> c = m.Find("class_coverage");
+    if (!c.has_value()) continue;
+    coverage.x.push_back(static_cast<double>(iteration));
+    coverage.y.push_back(*c);
+    largest.x.push_back(static_cast<double>(iteration));
+    largest.y.push_back(10 * m.Find("largest_class_share").value_or(NAN));
+  }
+  if (coverage.x.empty()) return absl::OkStatus();
+  frame.x = {coverage.x.front(), coverage.x.front()};
+  frame.y = {0.0, 10.0};
+  PROXFLOW_ASSIGN_OR_RETURN(
+      std::string png,
+      image::RenderChartPng({frame, coverage, largest}, image::ChartOptions{}));
+  PROXFLOW_RETURN_IF_ERROR(
+      WriteFileAtomically(absl::StrCat(dir, "/", file), png));
+  r.coverage_plot = file;
+  return absl::OkStatus();
 }
 
 absl::Status WriteOffManifoldDensityPlot(const std::string& dir,
@@ -201,6 +229,17 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
         static_cast<long long>(options.iterations), rate,
         FormatDuration((options.iterations - m.iteration) / rate).c_str(),
         FormatMetrics(m).c_str());
+  };
+  hooks.on_eval = [&](const core::Metrics& m) {
+    r.evaluations.emplace_back(m.iteration, m.values);
+    const std::optional<double> coverage = m.Find("class_coverage");
+    if (coverage.has_value()) {
+      std::fprintf(stderr, "%s eval@%lld classes %.0f, largest share %.2f, "
+                   "Fréchet %.1f\n",
+                   label.c_str(), static_cast<long long>(m.iteration),
+                   *coverage, m.Find("largest_class_share").value_or(NAN),
+                   m.Find("frechet").value_or(NAN));
+    }
   };
   auto result = trainer.Run(hooks, cancel);
   r.wall_seconds = elapsed();

@@ -39,11 +39,12 @@ std::string RunStem(const std::string& method, const std::string& where,
                     uint64_t seed, size_t seed_count);
 
 // Resolves `config`, fills the identity of `r` (method, dataset, dimension,
-// seed, precision) and creates its trainer on `device` with `precision`.
+// seed, precision) and creates its trainer with `runtime` (device,
+// precision, the class monitor's classifier cache).
 absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
     const proxflow::v1::TrainingConfig& config, const std::string& method,
-    const std::string& dataset, const std::string& device,
-    const std::string& precision, RunRecord& r);
+    const std::string& dataset, const core::RuntimeOptions& runtime,
+    RunRecord& r);
 
 // Trains to the end (or `*cancel`, or divergence), logging the curve into
 // `r.curve` and progress lines prefixed by `label` to stderr; fills outcome,
@@ -57,6 +58,13 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
 // iteration, log10 y axis.
 absl::Status WriteCurvePlot(const std::string& dir, const std::string& file,
                             RunRecord& r);
+
+// Writes the class monitor's curve from r.evaluations as a PNG chart to
+// DIR/FILE and sets r.coverage_plot = FILE: classes holding half a uniform
+// share (blue) and 10 × the largest class's share (orange) against the
+// iteration, y from 0 to 10. No-op when no evaluation has class metrics.
+absl::Status WriteCoveragePlot(const std::string& dir, const std::string& file,
+                               RunRecord& r);
 
 // Writes the density of the generated off-manifold coordinates (columns 2..d−1
 // of `samples`, pooled; blue bars, 120 bins on [−3, 3]) beside the source's
