@@ -1,5 +1,6 @@
 #include "core/options_resolver.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -8,8 +9,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/base/error_text.h"
 #include "core/base/resource_name.h"
+#include "core/metric_names.h"
 #include "core/base/status_macros.h"
 #include "core/presets.h"
 
@@ -447,6 +450,24 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
                    absl::StrCat(full.init_from().size(), " characters"));
   }
   o.resolved_config = std::move(full);
+  // The registry ranks versions by what the job's evaluations log.
+  const std::vector<std::string> logged = EvaluationMetricNames(o);
+  if (std::find(logged.begin(), logged.end(), o.registry.best_metric) ==
+      logged.end()) {
+    if (config.registry().has_best_metric()) {
+      return Invalid(
+          "registry.best_metric",
+          absl::StrCat("must be a metric this job's evaluations log (",
+                       absl::StrJoin(logged, ", "), ")"),
+          QuoteForError(o.registry.best_metric));
+    }
+    // The preset's default on data it was not written for (an uploaded
+    // dataset has no Sinkhorn reference): the critic's divergence estimate.
+    o.registry.best_metric = "divergence";
+    o.registry.minimize = true;
+    o.resolved_config.mutable_registry()->set_best_metric("divergence");
+    o.resolved_config.mutable_registry()->set_best_goal(pb::METRIC_GOAL_MINIMIZE);
+  }
   return o;
 }
 

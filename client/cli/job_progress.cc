@@ -1,6 +1,8 @@
 #include "client/cli/job_progress.h"
 
 #include <algorithm>
+#include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,7 +33,13 @@ double Fraction(const pb::JobProgress& p) {
 
 }  // namespace
 
-std::string ProgressText(const pb::JobProgress& p, int64_t batch_size) {
+// The class monitor's metrics (core/class_monitor.h), in the order a user
+// reads them.
+constexpr const char* kClassMetrics[] = {"class_coverage", "largest_class_share",
+                                         "class_entropy", "frechet"};
+
+std::string ProgressText(const pb::JobProgress& p, int64_t batch_size,
+                         int classes) {
   std::string text = absl::StrFormat("%d/%d %3d%%", p.step(), p.max_step(),
                                      static_cast<int>(Fraction(p) * 100));
   if (p.samples_per_second() > 0 && batch_size > 0) {
@@ -46,12 +54,35 @@ std::string ProgressText(const pb::JobProgress& p, int64_t batch_size) {
     if (auto it = p.metrics().find(name); it != p.metrics().end())
       absl::StrAppend(&text, "  ", name, " ", MetricText(it->second));
   }
+  if (auto it = p.eval_metrics().find("class_coverage");
+      it != p.eval_metrics().end()) {
+    absl::StrAppend(&text, "  classes ", MetricText(it->second), "/",
+                    classes > 0 ? classes : 10);
+  }
+  return text;
+}
+
+std::string EvalText(const pb::JobProgress& p) {
+  if (p.eval_metrics().empty()) return "";
+  std::string text = absl::StrCat("eval@", p.eval_step());
+  for (const char* name : kClassMetrics) {
+    if (auto it = p.eval_metrics().find(name); it != p.eval_metrics().end())
+      absl::StrAppend(&text, "  ", name, " ", MetricText(it->second));
+  }
+  // The rest by name (a proto map has no order of its own).
+  const std::map<std::string, double> rest(p.eval_metrics().begin(),
+                                           p.eval_metrics().end());
+  for (const auto& [name, value] : rest) {
+    if (std::find(std::begin(kClassMetrics), std::end(kClassMetrics), name) ==
+        std::end(kClassMetrics))
+      absl::StrAppend(&text, "  ", name, " ", MetricText(value));
+  }
   return text;
 }
 
 JobProgressView::JobProgressView(std::ostream& out, bool tty,
-                                 int64_t batch_size)
-    : out_(out), tty_(tty), batch_size_(batch_size) {}
+                                 int64_t batch_size, int classes)
+    : out_(out), tty_(tty), batch_size_(batch_size), classes_(classes) {}
 
 void JobProgressView::Line(const std::string& text) {
   if (bar_visible_) out_ << "\r\033[K";
@@ -63,7 +94,7 @@ void JobProgressView::Line(const std::string& text) {
 
 void JobProgressView::DrawBar() {
   out_ << "\r\033[K" << Bar(Fraction(latest_)) << " "
-       << ProgressText(latest_, batch_size_);
+       << ProgressText(latest_, batch_size_, classes_);
   out_.flush();
   bar_visible_ = true;
 }
@@ -85,6 +116,12 @@ void JobProgressView::OnEvent(const pb::JobEvent& event) {
     case pb::JobEvent::kProgress: {
       latest_ = event.progress();
       have_progress_ = true;
+      if (latest_.eval_step() > last_eval_step_ &&
+          !latest_.eval_metrics().empty()) {
+        last_eval_step_ = latest_.eval_step();
+        Line(EvalText(latest_));  // redraws the bar below it on a terminal
+        if (tty_) break;
+      }
       if (tty_) {
         DrawBar();
         break;
@@ -94,7 +131,7 @@ void JobProgressView::OnEvent(const pb::JobEvent& event) {
       if (decile != last_decile_ || now - last_plain_ >= absl::Seconds(30)) {
         last_decile_ = decile;
         last_plain_ = now;
-        Line(absl::StrCat("step ", ProgressText(latest_, batch_size_)));
+        Line(absl::StrCat("step ", ProgressText(latest_, batch_size_, classes_)));
       }
       break;
     }

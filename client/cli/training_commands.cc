@@ -35,7 +35,8 @@ int Follow(Context& ctx, const std::string& job_id, int64_t after_sequence,
   client::TrainingClient jobs(ctx.connection);
   absl::StatusOr<pb::Job> job = jobs.Get(job_id);
   if (!job.ok()) return Fail(ctx, job.status());
-  JobProgressView view(ctx.out, ctx.tty, job->resolved_config().batch_size());
+  JobProgressView view(ctx.out, ctx.tty, job->resolved_config().batch_size(),
+                       job->resolved_config().dataset().mnist_labels_size());
   const bool json = ctx.format == OutputFormat::kJson;
   if (!json) {
     ctx.err << "following " << job_id
@@ -170,7 +171,11 @@ void PrintJobText(std::ostream& out, const pb::Job& j) {
           j.attempt() > 1 ? absl::StrCat(" (attempt ", j.attempt(), ")") : ""));
   row("model", ModelOf(j));
   row("preset", j.resolved_config().preset());
-  row("progress", ProgressText(j.progress(), j.resolved_config().batch_size()));
+  row("progress",
+      ProgressText(j.progress(), j.resolved_config().batch_size(),
+                   j.resolved_config().dataset().mnist_labels_size()));
+  if (const std::string eval = EvalText(j.progress()); !eval.empty())
+    row("evaluation", eval);
   row("device", j.device().empty() ? "-" : j.device());
   row("checkpoint", j.checkpoint_step() > 0
                         ? absl::StrCat("step ", j.checkpoint_step())

@@ -1,5 +1,7 @@
 #include "server/metrics/job_metrics.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/metrics/families.h"
@@ -64,7 +66,13 @@ JobMetrics::JobMetrics(prometheus::Registry& r,
                 .Help("Jobs in the store, by state")
                 .Register(r)),
       queue_length_(NewGauge(r, "proxflow_job_queue_length",
-                             "Jobs waiting for a worker")) {
+                             "Jobs waiting for a worker")),
+      evaluation_(prometheus::BuildGauge()
+                      .Name("proxflow_job_evaluation")
+                      .Help("The latest evaluation of each unfinished job, by "
+                            "job and metric (MNIST: class_coverage, "
+                            "largest_class_share, class_entropy, frechet)")
+                      .Register(r)) {
   for (const char* result : {"succeeded", "failed", "cancelled"})
     finished_.Add({{"result", result}});
   for (const char* result : {"ok", "error"}) saves_.Add({{"result", result}});
@@ -83,6 +91,12 @@ void JobMetrics::OnCommit(const pb::Job& before, const pb::Job& after,
     if (to == pb::JOB_STATE_SUCCEEDED || to == pb::JOB_STATE_FAILED ||
         to == pb::JOB_STATE_CANCELLED) {
       finished_.Add({{"result", Lower(to)}}).Increment();
+      absl::MutexLock lock(&mu_);
+      auto it = evaluation_series_.find(after.id());
+      if (it != evaluation_series_.end()) {
+        for (prometheus::Gauge* g : it->second) evaluation_.Remove(g);
+        evaluation_series_.erase(it);
+      }
     } else if (to == pb::JOB_STATE_RESTARTING) {
       restarted_.Increment();
     } else if (to == pb::JOB_STATE_RUNNING && !before.has_start_time() &&
@@ -94,6 +108,18 @@ void JobMetrics::OnCommit(const pb::Job& before, const pb::Job& after,
     return;
   }
   if (!event.has_progress()) return;
+  if (after.progress().eval_step() != before.progress().eval_step() &&
+      !after.progress().eval_metrics().empty()) {
+    absl::MutexLock lock(&mu_);
+    std::vector<prometheus::Gauge*>& series = evaluation_series_[after.id()];
+    for (const auto& [name, value] : after.progress().eval_metrics()) {
+      prometheus::Gauge& g =
+          evaluation_.Add({{"job", after.id()}, {"metric", name}});
+      g.Set(value);
+      if (std::find(series.begin(), series.end(), &g) == series.end())
+        series.push_back(&g);
+    }
+  }
   const int64_t steps = after.progress().step() - before.progress().step();
   if (steps > 0) iterations_.Increment(static_cast<double>(steps));
   const double rate = after.progress().samples_per_second();

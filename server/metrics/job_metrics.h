@@ -1,8 +1,12 @@
 // JobMetrics: Prometheus series of training jobs, fed by the job manager as it
 // commits job updates (never per-job labels: curves of one job go through
 // WatchJob). Labels are closed sets: result ∈ {succeeded, failed, cancelled},
-// state ∈ the JobState names, device ∈ the server's --device list.
-// Thread-safe (prometheus-cpp metrics are).
+// state ∈ the JobState names, device ∈ the server's --device list; the one
+// exception is proxflow_job_evaluation{job, metric}, each job's latest
+// evaluation (MNIST: class_coverage, frechet, ...), whose series exist only
+// until the job ends: bounded by the jobs running at once, so a dashboard shows
+// collapse while it happens. Thread-safe (prometheus-cpp metrics are; the
+// evaluation series' index has its own mutex).
 #ifndef PROXFLOW_SERVER_METRICS_JOB_METRICS_H_
 #define PROXFLOW_SERVER_METRICS_JOB_METRICS_H_
 
@@ -17,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "proxflow/v1/job.pb.h"
 
 namespace proxflow::server {
@@ -52,6 +58,11 @@ class JobMetrics {
   prometheus::Counter& saved_bytes_;
   prometheus::Family<prometheus::Gauge>& jobs_;
   prometheus::Gauge& queue_length_;
+  prometheus::Family<prometheus::Gauge>& evaluation_;
+  absl::Mutex mu_;
+  // Per running job: its proxflow_job_evaluation series, removed at its end.
+  std::map<std::string, std::vector<prometheus::Gauge*>> evaluation_series_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace proxflow::server

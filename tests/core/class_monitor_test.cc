@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/metric_names.h"
 #include "core/mnist_quality.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
@@ -118,6 +119,12 @@ class ClassMonitorMnist : public ::testing::Test {
   std::string cache_;
 };
 
+std::vector<std::string> Names(const Metrics& m) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : m.values) names.push_back(name);
+  return names;
+}
+
 double Find(const std::vector<std::pair<std::string, double>>& metrics,
             const std::string& name) {
   for (const auto& [n, v] : metrics)
@@ -218,6 +225,8 @@ TEST_F(ClassMonitorMnist, TrainerEvaluationsReportTheSameCoverageFromFixedSeeds)
     ASSERT_TRUE(v.has_value()) << name;
     EXPECT_EQ(*v, second->Find(name).value_or(NAN)) << name;
   }
+  EXPECT_EQ(Names(*first), EvaluationMetricNames(*options))
+      << "what registry.best_metric is checked against";
   const double coverage = *first->Find(kClassCoverageMetric);
   EXPECT_GE(coverage, 1);
   EXPECT_LE(coverage, 10);
@@ -226,20 +235,31 @@ TEST_F(ClassMonitorMnist, TrainerEvaluationsReportTheSameCoverageFromFixedSeeds)
   EXPECT_GT(*first->Find(kFrechetMetric), 50);
 }
 
-TEST(ClassMonitorToy, ToyRunsLogNoClassMetrics) {
-  pb::TrainingConfig c;
-  c.set_preset("toy-2d");
-  c.set_batch_size(32);
-  c.set_eval_batch_size(64);
-  auto options = ResolveTrainOptions(c);
-  ASSERT_TRUE(options.ok()) << options.status();
-  auto trainer = Trainer::Create(*options, {"cpu", "", "fp32"});
-  ASSERT_TRUE(trainer.ok()) << trainer.status();
-  auto metrics = (*trainer)->Evaluate();
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_TRUE(metrics->Find("divergence").has_value());
-  EXPECT_FALSE(metrics->Find(kClassCoverageMetric).has_value());
-  EXPECT_FALSE(metrics->Find(kFrechetMetric).has_value());
+TEST(EvaluationMetricNames, AreTheNamesEvaluateLogsAndToysHaveNoClassMetrics) {
+  const auto configure = [](const char* preset, bool velocity) {
+    pb::TrainingConfig c;
+    c.set_preset(preset);
+    c.set_batch_size(32);
+    c.set_eval_batch_size(64);
+    if (velocity) {
+      c.mutable_generator()->set_form(pb::GENERATOR_FORM_DIRECT_VELOCITY);
+      c.mutable_flow()->set_loss_case(pb::LOSS_CASE_OT);
+    }
+    return c;
+  };
+  for (const auto& [preset, velocity] :
+       {std::pair{"toy-2d", false}, {"toy-2d", true}, {"manifold-7d", false}}) {
+    auto options = ResolveTrainOptions(configure(preset, velocity));
+    ASSERT_TRUE(options.ok()) << options.status();
+    auto trainer = Trainer::Create(*options, {"cpu", "", "fp32"});
+    ASSERT_TRUE(trainer.ok()) << trainer.status();
+    auto metrics = (*trainer)->Evaluate();
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    EXPECT_EQ(Names(*metrics), EvaluationMetricNames(*options))
+        << preset << (velocity ? " velocity" : " potential");
+    EXPECT_FALSE(metrics->Find(kClassCoverageMetric).has_value());
+    EXPECT_FALSE(metrics->Find(kFrechetMetric).has_value());
+  }
 }
 
 }  // namespace

@@ -63,6 +63,60 @@ TEST(Presets, ManifoldAndMnistPresets) {
   EXPECT_EQ(n->dataset.subset_size, 6000);
 }
 
+TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {
+  pb::TrainingConfig c;
+  c.mutable_registry()->set_best_metric("no_such_metric");
+  auto toy = ResolveTrainOptions(c);
+  ASSERT_FALSE(toy.ok());
+  EXPECT_EQ(toy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(toy.status().message()),
+              AllOf(HasSubstr("training.registry.best_metric"),
+                    HasSubstr("\"no_such_metric\""),
+                    HasSubstr("(divergence, divergence_half_dt, kinetic_energy, "
+                              "path_kinetic_energy, hjb, straightness, "
+                              "drift_half_dt, sinkhorn, terminal)")));
+  // Fréchet is an MNIST metric: not logged for toy data.
+  c.mutable_registry()->set_best_metric("frechet");
+  EXPECT_THAT(std::string(ResolveTrainOptions(c).status().message()),
+              HasSubstr("training.registry.best_metric"));
+  c.set_preset("mnist");
+  c.mutable_dataset()->set_mnist_dir("/data/mnist");
+  for (const char* name : {"frechet", "class_coverage", "divergence"}) {
+    c.mutable_registry()->set_best_metric(name);
+    auto mnist = ResolveTrainOptions(c);
+    ASSERT_TRUE(mnist.ok()) << name << ": " << mnist.status();
+    EXPECT_EQ(mnist->registry.best_metric, name);
+  }
+  c.mutable_registry()->set_best_metric("sinkhorn");
+  EXPECT_THAT(std::string(ResolveTrainOptions(c).status().message()),
+              AllOf(HasSubstr("training.registry.best_metric"),
+                    HasSubstr("class_coverage, largest_class_share, "
+                              "class_entropy, frechet)")));
+}
+
+TEST(Resolver, MnistRanksByFrechetAndUploadedDataByDivergence) {
+  pb::TrainingConfig c;
+  c.set_preset("mnist");
+  c.mutable_dataset()->set_mnist_dir("/data/mnist");
+  auto mnist = ResolveTrainOptions(c);
+  ASSERT_TRUE(mnist.ok()) << mnist.status();
+  EXPECT_EQ(mnist->registry.best_metric, "frechet");
+  EXPECT_TRUE(mnist->registry.minimize);
+  // The toy preset's default (Sinkhorn) has no reference on uploaded data:
+  // the divergence estimate ranks, and the resolved config says so.
+  pb::TrainingConfig u;
+  u.mutable_dataset()->set_kind(pb::DATASET_KIND_UPLOADED);
+  u.mutable_dataset()->set_uploaded_name("points");
+  u.mutable_dataset()->set_dimension(2);
+  auto uploaded = ResolveTrainOptions(u);
+  ASSERT_TRUE(uploaded.ok()) << uploaded.status();
+  EXPECT_EQ(uploaded->registry.best_metric, "divergence");
+  EXPECT_EQ(uploaded->resolved_config.registry().best_metric(), "divergence");
+  u.mutable_registry()->set_best_metric("sinkhorn");
+  EXPECT_THAT(std::string(ResolveTrainOptions(u).status().message()),
+              HasSubstr("training.registry.best_metric"));
+}
+
 TEST(Resolver, UserFieldsOverridePresetAndResolvedConfigIsComplete) {
   pb::TrainingConfig c;
   c.set_preset("manifold-7d");

@@ -57,9 +57,21 @@ class DashboardsTest : public ServerFixture {
     StartServer();
     const std::string url = server_->metrics_url();
     const int port = std::stoi(url.substr(url.rfind(':') + 1));
+    // A job held mid-run after evaluations, so that the per-job series
+    // (proxflow_job_evaluation, present only while a job runs) are exported.
+    backend_.HoldAt(3);
+    pb::TrainingConfig config = ToyConfig(10);
+    config.set_eval_interval(1);
+    pb::Job job;
+    ASSERT_TRUE(Submit(config, &job).ok());
+    std::string scrape;
+    const auto deadline = Deadline();
+    do {
+      scrape = ::proxflow::testing::HttpGetBody(port, "/metrics");
+    } while (scrape.find("proxflow_job_evaluation{") == std::string::npos &&
+             std::chrono::system_clock::now() < deadline);
+    backend_.Release();
     // Exported series names, with histogram parts (_bucket/_sum/_count).
-    const std::string scrape =
-        ::proxflow::testing::HttpGetBody(port, "/metrics");
     for (absl::string_view view : absl::StrSplit(scrape, '\n')) {
       const std::string line(view);
       if (line.rfind("# TYPE ", 0) != 0) continue;

@@ -35,6 +35,8 @@ std::vector<Case> Cases() {
        [](C& c) { c.mutable_registry()->set_keep_best(-1); }},
       {"registry.best_metric",
        [](C& c) { c.mutable_registry()->set_best_metric("Sinkhorn Loss"); }},
+      {"registry.best_metric",
+       [](C& c) { c.mutable_registry()->set_best_metric("no_such_metric"); }},
       {"registry.best_goal",
        [](C& c) {
          c.mutable_registry()->set_best_goal(static_cast<pb::MetricGoal>(9));

@@ -4,12 +4,16 @@
 #include <map>
 #include <string>
 
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/base/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/metrics/job_metrics.h"
 #include "tests/server/sampling_fixture.h"
 #include "tests/testing/http_get.h"
 
@@ -17,6 +21,7 @@ namespace proxflow::server::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using ::proxflow::testing::HttpRequest;
 
@@ -131,6 +136,51 @@ TEST_F(MetricsTest, JobsTrainingAndCheckpointsMoveAsAJobRuns) {
   EXPECT_EQ(after["proxflow_checkpoint_saves_total{result=\"ok\"}"],
             after["proxflow_checkpoint_save_seconds_count"]);
   EXPECT_GT(after["proxflow_checkpoint_saved_bytes_total"], 0);
+}
+
+// Each unfinished job's latest evaluation as proxflow_job_evaluation{job,
+// metric}: set when a progress report brings a new evaluation, gone when the
+// job ends (the series stay bounded by the jobs running at once).
+TEST(JobMetricsEvaluation, LatestEvaluationPerRunningJobRemovedAtItsEnd) {
+  prometheus::Registry registry;
+  JobMetrics metrics(registry, {"cpu"});
+  const auto text = [&] {
+    return prometheus::TextSerializer().Serialize(registry.Collect());
+  };
+  pb::Job before;
+  before.set_id("job-7");
+  pb::Job after = before;
+  after.mutable_progress()->set_step(500);
+  after.mutable_progress()->set_eval_step(500);
+  (*after.mutable_progress()->mutable_eval_metrics())["class_coverage"] = 3;
+  (*after.mutable_progress()->mutable_eval_metrics())["frechet"] = 210.5;
+  pb::JobEvent progress;
+  *progress.mutable_progress() = after.progress();
+  metrics.OnCommit(before, after, progress);
+  EXPECT_THAT(text(),
+              HasSubstr("proxflow_job_evaluation{job=\"job-7\",metric="
+                        "\"class_coverage\"} 3"));
+  EXPECT_THAT(text(), HasSubstr("proxflow_job_evaluation{job=\"job-7\","
+                                "metric=\"frechet\"} 210.5"));
+
+  // A progress report without a new evaluation leaves the values; a new one
+  // moves them.
+  pb::Job later = after;
+  later.mutable_progress()->set_step(510);
+  metrics.OnCommit(after, later, progress);
+  EXPECT_THAT(text(), HasSubstr("metric=\"class_coverage\"} 3"));
+  pb::Job next = later;
+  next.mutable_progress()->set_eval_step(1000);
+  (*next.mutable_progress()->mutable_eval_metrics())["class_coverage"] = 9;
+  metrics.OnCommit(later, next, progress);
+  EXPECT_THAT(text(), HasSubstr("metric=\"class_coverage\"} 9"));
+
+  pb::JobEvent done;
+  done.mutable_state_change()->set_from(pb::JOB_STATE_RUNNING);
+  done.mutable_state_change()->set_to(pb::JOB_STATE_SUCCEEDED);
+  metrics.OnCommit(next, next, done);
+  EXPECT_THAT(text(), Not(HasSubstr("proxflow_job_evaluation{")));
+  EXPECT_THAT(text(), HasSubstr("proxflow_jobs_finished_total{result=\"succeeded\"} 1"));
 }
 
 TEST_F(MetricsTest, BuildInfoAndHttpAnswers) {
