@@ -56,8 +56,8 @@ absl::StatusOr<std::unique_ptr<ClassMonitor>> ClassMonitor::Create(
   PROXFLOW_ASSIGN_OR_RETURN(
       at::Tensor reference,
       Fence("class monitor reference", [&]() -> absl::StatusOr<at::Tensor> {
-        at::Tensor images =
-            mnist.images.narrow(0, kClassifierImages, total - kClassifierImages);
+        at::Tensor images = mnist.images.narrow(0, kClassifierImages,
+                                                total - kClassifierImages);
         if (!options.labels.empty()) {
           const at::Tensor labels = mnist.labels.narrow(
               0, kClassifierImages, total - kClassifierImages);

@@ -14,8 +14,8 @@ std::vector<std::string> EvaluationMetricNames(const TrainOptions& o) {
     names.push_back("off_manifold_std");
   if (potential) names.push_back("terminal");
   if (o.dataset.kind == DatasetKind::kMnist) {
-    for (const char* name : {"class_coverage", "largest_class_share",
-                             "class_entropy", "frechet"})
+    for (const char* name :
+         {"class_coverage", "largest_class_share", "class_entropy", "frechet"})
       names.push_back(name);
   }
   return names;

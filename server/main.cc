@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
+#include "core/base/program_help.h"
 #include "core/device.h"
 #include "server/core_backend.h"
 #include "server/server.h"
@@ -125,8 +126,11 @@ bool IsLoopback(const std::string& listen) {
 int main(int argc, char** argv) {
   // Before any thread starts: may re-execute with better BLAS kernels.
   const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
-  absl::SetProgramUsageMessage(
-      "proxflow-server: training jobs and datasets over gRPC");
+  proxflow::SetProgramHelp(
+      "training jobs, the checkpoint registry, datasets and "
+      "sampling over gRPC (README: Server).\n\n"
+      "  proxflow-server [--listen 127.0.0.1:50051] [--data_dir DIR] "
+      "[--device auto] [--threads N] [--metrics_listen HOST:PORT] ...");
   absl::ParseCommandLine(argc, argv);
 
   // Block the stop signals before any thread starts, so that only the

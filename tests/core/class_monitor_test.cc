@@ -42,15 +42,15 @@ TEST(ClassCoverageFigures, HalfShareLargestShareAndEntropy) {
   EXPECT_EQ(ClassesHoldingHalfShare(c, {}), 9);  // all but digit 2
   EXPECT_DOUBLE_EQ(c.largest_share, 0.5);
   double entropy = 0;
-  for (double share : {0.5, 0.05, 0.04, 0.06, 0.06, 0.06, 0.06, 0.06, 0.06,
-                       0.05})
+  for (double share :
+       {0.5, 0.05, 0.04, 0.06, 0.06, 0.06, 0.06, 0.06, 0.06, 0.05})
     entropy -= share * std::log(share);
   EXPECT_NEAR(c.entropy, entropy, 1e-12);
   // Over the run's classes {0, 2}: half a share is 100 / 4 = 25.
   EXPECT_EQ(ClassesHoldingHalfShare(c, {0, 2}), 1);
-  EXPECT_EQ(ClassesHoldingHalfShare(FromCounts({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}),
-                                    {}),
-            10);
+  EXPECT_EQ(
+      ClassesHoldingHalfShare(FromCounts({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}), {}),
+      10);
 
   const Coverage uniform = FromCounts({7, 7, 7, 7, 7, 7, 7, 7, 7, 7});
   EXPECT_NEAR(uniform.entropy, std::log(10.0), 1e-12);
@@ -63,8 +63,7 @@ TEST(ClassCoverageFigures, HalfShareLargestShareAndEntropy) {
 }
 
 TEST(ClassMonitorArguments, RejectsFewSamplesBadLabelsAndSmallDatasets) {
-  const MnistImages small{at::zeros({500, 784}),
-                          at::zeros({500}, at::kLong)};
+  const MnistImages small{at::zeros({500, 784}), at::zeros({500}, at::kLong)};
   ClassMonitorOptions o;
   o.samples = 9;
   auto few = ClassMonitor::Create(small, o);
@@ -157,8 +156,7 @@ TEST_F(ClassMonitorMnist, ReadsRealDigitsAsTenClassesAndNinesAsOne) {
   EXPECT_EQ(Find(*collapsed, kClassCoverageMetric), 1);
   EXPECT_GT(Find(*collapsed, kLargestClassShareMetric), 0.9);
   EXPECT_LT(Find(*collapsed, kClassEntropyMetric), 0.4);
-  EXPECT_GT(Find(*collapsed, kFrechetMetric),
-            10 * Find(*real, kFrechetMetric));
+  EXPECT_GT(Find(*collapsed, kFrechetMetric), 10 * Find(*real, kFrechetMetric));
 
   // What a user sees: NaN pixels are black, values beyond [0, 1] clamped, so
   // a NaN page reads as one class (blank images), never as NaN metrics.
@@ -175,7 +173,8 @@ TEST_F(ClassMonitorMnist, CountsOnlyTheRunsClasses) {
   ASSERT_TRUE(monitor.ok()) << monitor.status();
   const at::Tensor labels = mnist_.labels.narrow(0, 8000, 2000);
   const at::Tensor images = mnist_.images.narrow(0, 8000, 2000);
-  auto both = (*monitor)->Measure(images.index({(labels == 3) | (labels == 5)}));
+  auto both =
+      (*monitor)->Measure(images.index({(labels == 3) | (labels == 5)}));
   ASSERT_TRUE(both.ok()) << both.status();
   EXPECT_EQ(Find(*both, kClassCoverageMetric), 2);
   auto threes = (*monitor)->Measure(images.index({labels == 3}));
@@ -198,7 +197,8 @@ TEST_F(ClassMonitorMnist, SeedsFollowTheRunSeed) {
   EXPECT_NE((*a)->seeds()[0], (*a)->seeds()[1]);
 }
 
-TEST_F(ClassMonitorMnist, TrainerEvaluationsReportTheSameCoverageFromFixedSeeds) {
+TEST_F(ClassMonitorMnist,
+       TrainerEvaluationsReportTheSameCoverageFromFixedSeeds) {
   pb::TrainingConfig c;
   c.set_preset("mnist");
   c.mutable_dataset()->set_mnist_dir(dir_);

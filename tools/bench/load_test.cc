@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/proc_status.h"
+#include "core/base/program_help.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "proxflow/v1/sampling_service.grpc.pb.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
@@ -124,6 +125,9 @@ std::string TrainSetupModel(pb::TrainingService::Stub& training) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  proxflow::SetProgramHelp(
+      "sampling streams, training jobs and health checks against a running "
+      "proxflow-server (bench/load_test.sh)\n\n  proxflow-load-test [flags]");
   absl::ParseCommandLine(argc, argv);
   const int seconds = absl::GetFlag(FLAGS_seconds);
   const int streams = absl::GetFlag(FLAGS_streams);

@@ -30,6 +30,7 @@
 #include "client/checkpoint_upload.h"
 #include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
+#include "core/base/program_help.h"
 #include "core/base/sha256.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
@@ -261,6 +262,9 @@ absl::Status Main() {
 
 int main(int argc, char** argv) {
   proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SetProgramHelp(
+      "registry save, list and download speed against an in-process server "
+      "(docs/PERFORMANCE.md)\n\n  proxflow-registry-bench [flags]");
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-registry-bench", Main());
 }

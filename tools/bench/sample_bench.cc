@@ -35,6 +35,7 @@
 #include "absl/strings/str_join.h"
 #include "client/checkpoint_upload.h"
 #include "core/base/blas_kernels.h"
+#include "core/base/program_help.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/flow_model.h"
@@ -288,6 +289,9 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SetProgramHelp(
+      "sampling throughput and latency through the service against in-process "
+      "sampling (docs/PERFORMANCE.md)\n\n  proxflow-sample-bench [flags]");
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-sample-bench", Run());
 }

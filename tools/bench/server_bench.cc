@@ -25,6 +25,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/blas_kernels.h"
+#include "core/base/program_help.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/options_resolver.h"
@@ -166,6 +167,9 @@ absl::Status Main() {
 
 int main(int argc, char** argv) {
   proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SetProgramHelp(
+      "training through the service against the core library in process "
+      "(docs/PERFORMANCE.md)\n\n  proxflow-server-bench [flags]");
   absl::ParseCommandLine(argc, argv);
   return proxflow::bench::ExitCode("proxflow-server-bench", Main());
 }

@@ -44,6 +44,7 @@
 #include "absl/strings/str_split.h"
 #include "core/base/blas_kernels.h"
 #include "core/base/file_util.h"
+#include "core/base/program_help.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
 #include "core/trainer.h"
@@ -317,9 +318,21 @@ absl::Status ConvertCheckpoint(const std::string& in, const std::string& out) {
 int main(int argc, char** argv) {
   // Before any thread starts: may re-execute with better BLAS kernels.
   const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
-  absl::SetProgramUsageMessage(
-      "proxflow-lab train [flags] | proxflow-lab repro manifold [flags] (see "
-      "the file header)");
+  proxflow::SetProgramHelp(
+      "experiments on the core library, in process.\n\n"
+      "  proxflow-lab train               in-process training, evaluation, "
+      "checkpoint, scatter plot\n"
+      "  proxflow-lab repro manifold      the paper's W1/W2 ablation on the "
+      "pinwheel (Sinkhorn, straightness, drift)\n"
+      "  proxflow-lab repro mnist         the MNIST ablation measured by the "
+      "project's classifier (--eval_interval: coverage curve)\n"
+      "  proxflow-lab bench train|sample|matmul|blas   speed figures "
+      "(docs/PERFORMANCE.md)\n"
+      "  proxflow-lab convert-checkpoint IN OUT   format-1 checkpoint to "
+      "format 2 (trusted files only)\n\n"
+      "Common: --threads T --device auto|cpu|cuda:N --precision "
+      "auto|fp32|bf16 --mnist_dir DIR. Ctrl-C stops a repro study and keeps "
+      "the report of what finished.");
   std::vector<std::string> original(argv, argv + argc);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> words(args.begin() + 1, args.end());

@@ -249,11 +249,11 @@ std::string CoverageWhileTraining(const Report& r) {
         return static_cast<double>(NAN);
       };
       if (std::isnan(find("class_coverage"))) continue;
-      points.push_back(absl::StrFormat(
-          "%d: %s cls, top %s, F %s", iteration,
-          Cell(find("class_coverage"), "%.0f"),
-          Cell(find("largest_class_share"), "%.2f"),
-          Cell(find("frechet"), "%.0f")));
+      points.push_back(
+          absl::StrFormat("%d: %s cls, top %s, F %s", iteration,
+                          Cell(find("class_coverage"), "%.0f"),
+                          Cell(find("largest_class_share"), "%.2f"),
+                          Cell(find("frechet"), "%.0f")));
     }
     if (points.empty()) continue;
     absl::StrAppend(&out,

@@ -129,8 +129,8 @@ absl::StatusOr<std::unique_ptr<core::Trainer>> StartRecordedRun(
   r.dimension = static_cast<int>(options.dataset.dimension);
   r.seed = config.seed();
   r.config_json = ConfigJson(config);
-  PROXFLOW_ASSIGN_OR_RETURN(
-      auto trainer, core::Trainer::Create(options, runtime));
+  PROXFLOW_ASSIGN_OR_RETURN(auto trainer,
+                            core::Trainer::Create(options, runtime));
   r.precision = trainer->precision();
   return trainer;
 }
@@ -234,7 +234,8 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
     r.evaluations.emplace_back(m.iteration, m.values);
     const std::optional<double> coverage = m.Find("class_coverage");
     if (coverage.has_value()) {
-      std::fprintf(stderr, "%s eval@%lld classes %.0f, largest share %.2f, "
+      std::fprintf(stderr,
+                   "%s eval@%lld classes %.0f, largest share %.2f, "
                    "Fréchet %.1f\n",
                    label.c_str(), static_cast<long long>(m.iteration),
                    *coverage, m.Find("largest_class_share").value_or(NAN),
