@@ -35,8 +35,8 @@ double Fraction(const pb::JobProgress& p) {
 
 // The class monitor's metrics (core/class_monitor.h), in the order a user
 // reads them.
-constexpr const char* kClassMetrics[] = {"class_coverage", "largest_class_share",
-                                         "class_entropy", "frechet"};
+constexpr const char* kClassMetrics[] = {
+    "class_coverage", "largest_class_share", "class_entropy", "frechet"};
 
 std::string ProgressText(const pb::JobProgress& p, int64_t batch_size,
                          int classes) {
@@ -131,7 +131,8 @@ void JobProgressView::OnEvent(const pb::JobEvent& event) {
       if (decile != last_decile_ || now - last_plain_ >= absl::Seconds(30)) {
         last_decile_ = decile;
         last_plain_ = now;
-        Line(absl::StrCat("step ", ProgressText(latest_, batch_size_, classes_)));
+        Line(absl::StrCat("step ",
+                          ProgressText(latest_, batch_size_, classes_)));
       }
       break;
     }
