@@ -88,4 +88,17 @@ bool Connection::RetryAfter(const absl::Status& status, int& failures) const {
   return true;
 }
 
+std::optional<absl::Duration> Connection::RetryDelayWithin(
+    const absl::Status& status, int& failures, absl::Time give_up_at) const {
+  ++failures;
+  if (!IsRetryable(status)) return std::nullopt;
+  absl::Duration delay;
+  {
+    absl::MutexLock lock(&mu_);
+    delay = RetryBackoff(options_.retry, failures, status, jitter_);
+  }
+  if (options_.now() + delay > give_up_at) return std::nullopt;
+  return delay;
+}
+
 }  // namespace proxflow::client

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -46,6 +47,9 @@ struct ClientOptions {
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) {
     absl::SleepFor(d);
   };
+  // The clock of time-budgeted retries (watches); tests substitute one that
+  // the substituted sleep advances.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
 class Connection {
@@ -70,6 +74,17 @@ class Connection {
   // `status` IsRetryable and fewer than retry.max_attempts attempts failed in a
   // row, waits the backoff and returns true; false means give up with `status`.
   bool RetryAfter(const absl::Status& status, int& failures) const;
+
+  // The retry rule of long-lived streams (watches), by time instead of by
+  // attempts: counts one more consecutive failure in `failures` and, when
+  // `status` IsRetryable and the backoff ends by `give_up_at`, returns the
+  // backoff without waiting (the caller reports it, then Wait()s); nullopt
+  // means give up with `status`.
+  std::optional<absl::Duration> RetryDelayWithin(const absl::Status& status,
+                                                 int& failures,
+                                                 absl::Time give_up_at) const;
+  void Wait(absl::Duration delay) const { options_.sleep(delay); }
+  absl::Time Now() const { return options_.now(); }
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <optional>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -60,6 +62,8 @@ absl::StatusOr<pb::Job> TrainingClient::Watch(
     const EventHandler& on_event, const ReconnectHandler& on_reconnect) const {
   int64_t last = options.after_sequence;
   int failures = 0;
+  // Set at the first failure after the server last answered.
+  absl::Time give_up_at = absl::InfiniteFuture();
   while (true) {
     pb::WatchJobRequest request;
     request.set_job_id(job_id);
@@ -70,16 +74,14 @@ absl::StatusOr<pb::Job> TrainingClient::Watch(
     auto reader = stub_->WatchJob(&context, request);
     pb::JobEvent event;
     absl::Status handler_status;
-    bool delivered = false;
+    bool answered = false;
     while (reader->Read(&event)) {
+      answered = true;  // the server is back: a fresh reconnect budget
       // Heartbeats repeat the last sequence; replays never go backwards.
       if (!event.has_heartbeat() && event.sequence() <= last) continue;
       handler_status = on_event(event);
       if (!handler_status.ok()) break;
-      if (!event.has_heartbeat()) {
-        last = event.sequence();
-        delivered = true;
-      }
+      if (!event.has_heartbeat()) last = event.sequence();
     }
     if (!handler_status.ok()) {
       context.TryCancel();
@@ -88,9 +90,20 @@ absl::StatusOr<pb::Job> TrainingClient::Watch(
     }
     const absl::Status status = rpc::FromGrpcStatus(reader->Finish());
     if (status.ok()) return Get(job_id);
-    if (delivered) failures = 0;
-    if (!connection_.RetryAfter(status, failures)) return status;
-    if (on_reconnect) on_reconnect(status);
+    if (answered) {
+      failures = 0;
+      give_up_at = absl::InfiniteFuture();
+    }
+    if (give_up_at == absl::InfiniteFuture())
+      give_up_at = connection_.Now() + options.reconnect_budget;
+    const std::optional<absl::Duration> delay =
+        connection_.RetryDelayWithin(status, failures, give_up_at);
+    if (!delay.has_value()) return status;
+    if (on_reconnect) {
+      on_reconnect({status, failures, *delay,
+                    give_up_at - (connection_.Now() + *delay)});
+    }
+    connection_.Wait(*delay);
   }
 }
 

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/connection.h"
 #include "proxflow/v1/training_service.grpc.pb.h"
 
@@ -24,6 +26,17 @@ struct SubmitOptions {
 struct WatchOptions {
   int64_t after_sequence = 0;  // replay events after this one (0: all)
   bool full_history = false;   // every progress event, none coalesced
+  // How long a watch keeps reconnecting while the server does not answer (a
+  // restart, a SIGTERM drain, a network outage) before it gives up.
+  absl::Duration reconnect_budget = absl::Minutes(5);
+};
+
+// One reconnect of a watch, reported before its wait.
+struct ReconnectNotice {
+  absl::Status cause;        // why the stream ended (UNAVAILABLE, ...)
+  int attempt = 0;           // consecutive failures since the server answered
+  absl::Duration delay;      // the wait before the next attempt
+  absl::Duration remaining;  // of the reconnect budget, after that wait
 };
 
 class TrainingClient {
@@ -43,12 +56,14 @@ class TrainingClient {
   // terminal and every event was delivered, then returns the job (GetJob). A
   // dropped stream (UNAVAILABLE: server restart, SIGTERM drain, network) is
   // reopened after the last sequence delivered, so no event is lost or
-  // repeated; `on_reconnect` (optional) hears of each reconnect. Gives up after
-  // retry.max_attempts consecutive failures without a new event. An error
-  // returned by `on_event` stops the watch with that error.
+  // repeated; `on_reconnect` (optional) hears of each reconnect before its
+  // wait. Gives up when options.reconnect_budget has passed since the first
+  // failure after the server last answered (the retry policy's backoff between
+  // attempts, capped at its max_backoff). An error returned by `on_event` stops
+  // the watch with that error.
   using EventHandler =
       std::function<absl::Status(const proxflow::v1::JobEvent&)>;
-  using ReconnectHandler = std::function<void(const absl::Status& cause)>;
+  using ReconnectHandler = std::function<void(const ReconnectNotice&)>;
   absl::StatusOr<proxflow::v1::Job> Watch(
       const std::string& job_id, const WatchOptions& options,
       const EventHandler& on_event,

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "client/cli/command.h"
 #include "client/cli/job_progress.h"
 #include "client/cli/output.h"
@@ -30,8 +31,24 @@ int ExitCodeFor(const pb::Job& job) {
 
 // Follows `job_id` to its end: a progress view for people, JSON Lines of the
 // events for scripts. The exit code says how the job ended.
+// --reconnect_for: how long a watch rides out a server that does not answer.
+absl::StatusOr<absl::Duration> ReconnectBudget(const Context& ctx) {
+  const std::string text = ctx.args.Get("reconnect_for", "5m");
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() ||
+      d > absl::Hours(24 * 7)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--reconnect_for must be a duration from 0s to 168h (e.g. 30s, 5m, "
+        "1h), got \"",
+        text, "\""));
+  }
+  return d;
+}
+
 int Follow(Context& ctx, const std::string& job_id, int64_t after_sequence,
            bool full_history) {
+  absl::StatusOr<absl::Duration> budget = ReconnectBudget(ctx);
+  if (!budget.ok()) return Fail(ctx, budget.status());
   client::TrainingClient jobs(ctx.connection);
   absl::StatusOr<pb::Job> job = jobs.Get(job_id);
   if (!job.ok()) return Fail(ctx, job.status());
@@ -47,6 +64,7 @@ int Follow(Context& ctx, const std::string& job_id, int64_t after_sequence,
   client::WatchOptions options;
   options.after_sequence = after_sequence;
   options.full_history = full_history;
+  options.reconnect_budget = *budget;
   job = jobs.Watch(
       job_id, options,
       [&](const pb::JobEvent& event) {
@@ -58,8 +76,16 @@ int Follow(Context& ctx, const std::string& job_id, int64_t after_sequence,
         }
         return absl::OkStatus();
       },
-      [&](const absl::Status& cause) {
-        if (!json) view.OnReconnect(cause);
+      [&](const client::ReconnectNotice& notice) {
+        // On stderr in both formats: stdout stays the events.
+        ctx.err << "proxflow: " << job_id << ": the server does not answer ("
+                << notice.cause.message() << "); attempt " << notice.attempt
+                << " in " << HumanSeconds(absl::ToDoubleSeconds(notice.delay))
+                << ", giving up in "
+                << HumanSeconds(
+                       absl::ToDoubleSeconds(notice.delay + notice.remaining))
+                << " (--reconnect_for)\n";
+        if (!json) view.OnReconnect(notice.cause);
       });
   if (!job.ok()) return Fail(ctx, job.status());
   if (!json) view.Done(*job);
@@ -174,8 +200,6 @@ void PrintJobText(std::ostream& out, const pb::Job& j) {
   row("progress",
       ProgressText(j.progress(), j.resolved_config().batch_size(),
                    j.resolved_config().dataset().mnist_labels_size()));
-  if (const std::string eval = EvalText(j.progress()); !eval.empty())
-    row("evaluation", eval);
   row("device", j.device().empty() ? "-" : j.device());
   row("checkpoint", j.checkpoint_step() > 0
                         ? absl::StrCat("step ", j.checkpoint_step())
@@ -238,6 +262,9 @@ int JobsCancel(Context& ctx) {
 
 const Flag kFullHistory{"full_history", "",
                         "every progress event (none coalesced)"};
+const Flag kReconnectFor{"reconnect_for", "DURATION",
+                         "keep reconnecting this long while the server does "
+                         "not answer (default 5m)"};
 
 }  // namespace
 
@@ -263,6 +290,7 @@ std::vector<Command> TrainingCommands() {
          {"set", "PATH=VALUE", "override one field", 0, true},
          {"follow", "", "watch the job to its end with a progress bar", 'f'},
          kFullHistory,
+         kReconnectFor,
          {"validate_only", "", "resolve and check the config; queue nothing"},
          {"request_id", "ID",
           "idempotency key (default: a fresh random one)"}}},
@@ -289,13 +317,15 @@ std::vector<Command> TrainingCommands() {
         1,
         1,
         "Follow a job's events to its end.",
-        "Reconnects after a dropped stream from the last event seen. Exits 0 "
+        "Reconnects after a dropped stream from the last event seen, for up "
+        "to\n--reconnect_for while the server does not answer. Exits 0 "
         "only if\n"
         "the job SUCCEEDED (3: FAILED, 4: CANCELLED). --output json prints one "
         "JSON\n"
         "event per line.",
         {{"after", "SEQ", "start after this event sequence (default 0: all)"},
-         kFullHistory}},
+         kFullHistory,
+         kReconnectFor}},
        JobsWatch},
       {{"jobs cancel",
         "JOB_ID",

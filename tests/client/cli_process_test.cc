@@ -8,13 +8,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -79,7 +82,14 @@ class CliProcessTest : public ::testing::Test {
 
   // Runs `proxflow --server 127.0.0.1:PORT args...` to its end.
   Result Cli(const std::vector<std::string>& args) {
-    const std::string out = dir_ + "/cli.out", err = dir_ + "/cli.err";
+    return WaitCli(StartCli(args, "cli"), "cli");
+  }
+
+  // Starts the CLI in the background, its output in DIR/NAME.out and .err.
+  pid_t StartCli(const std::vector<std::string>& args,
+                 const std::string& name) {
+    const std::string out = dir_ + "/" + name + ".out",
+                      err = dir_ + "/" + name + ".err";
     const pid_t pid = fork();
     if (pid == 0) {
       const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -97,13 +107,17 @@ class CliProcessTest : public ::testing::Test {
       execv(bin, argv.data());
       _exit(127);
     }
+    return pid;
+  }
+
+  Result WaitCli(pid_t pid, const std::string& name) {
     int status = 0;
     waitpid(pid, &status, 0);
     Result r;
     r.exit_code =
         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadOrEmpty(out);
-    r.err = ReadOrEmpty(err);
+    r.out = ReadOrEmpty(dir_ + "/" + name + ".out");
+    r.err = ReadOrEmpty(dir_ + "/" + name + ".err");
     return r;
   }
 
@@ -219,12 +233,26 @@ void CliProcessTest::TrainBars() {
       Cli({"datasets", "upload", dir_ + "/digits.idx", "--name", "bars"});
   ASSERT_EQ(upload.exit_code, 0) << upload.err;
   EXPECT_THAT(upload.out, HasSubstr("64 rows of dimension 784"));
-  Result train = Cli({"train", "--preset", "mnist", "--set", "model=bars",
-                      "--set", "dataset.kind=DATASET_KIND_UPLOADED", "--set",
-                      "dataset.uploaded_name=bars", "--set", "iterations=2",
-                      "--set", "batch_size=8", "--set", "eval_batch_size=16",
-                      "--set", "generator.network.width=32", "--set",
-                      "critic.network.width=32", "--follow"});
+  Result train = Cli({"train",
+                      "--preset",
+                      "mnist",
+                      "--set",
+                      "model=bars",
+                      "--set",
+                      "dataset.kind=DATASET_KIND_UPLOADED",
+                      "--set",
+                      "dataset.uploaded_name=bars",
+                      "--set",
+                      "iterations=2",
+                      "--set",
+                      "batch_size=8",
+                      "--set",
+                      "eval_batch_size=16",
+                      "--set",
+                      "generator.network.width=32",
+                      "--set",
+                      "critic.network.width=32",
+                      "--follow"});
   ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
 }
 
@@ -354,6 +382,76 @@ TEST_F(CliProcessTest, WatchExitCodeReflectsACancelledJob) {
   Result missing = Cli({"jobs", "watch", "job-0000"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND"));
+}
+
+// `train --follow` rides out a server killed with SIGKILL and restarted on the
+// same port after an outage longer than the retry policy's 5 attempts: every
+// event exactly once, a line on stderr per wait, the job's exit code. The
+// outage lasts until the CLI reports attempt PROXFLOW_OUTAGE_ATTEMPTS (default
+// 7, ~10 s; 14 is about a minute, the backoff capped at 10 s).
+TEST_F(CliProcessTest, FollowRidesOutAServerOutageWithEveryEventOnce) {
+  const char* attempts_env = std::getenv("PROXFLOW_OUTAGE_ATTEMPTS");
+  const int attempts = attempts_env != nullptr ? std::atoi(attempts_env) : 7;
+  const pid_t follow =
+      StartCli({"train", "--preset", "toy-2d", "--set", "model=outage", "--set",
+                "iterations=300", "--set", "checkpoint_interval=50", "--set",
+                "log_interval=10", "--follow", "--full_history", "--output",
+                "json", "--reconnect_for", "3m"},
+               "follow");
+  // Kill the server once the job has checkpointed past step 50.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  bool running = false;
+  while (!running && std::chrono::steady_clock::now() < deadline) {
+    const std::string events = ReadOrEmpty(dir_ + "/follow.out");
+    for (absl::string_view line : absl::StrSplit(events, '\n')) {
+      if (absl::StrContains(line, "\"checkpoint_saved\"") &&
+          !absl::StrContains(line, "\"step\":\"50\""))
+        running = true;
+    }
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(running) << "no checkpoint after step 50 within 2 minutes:\n"
+                       << ReadOrEmpty(dir_ + "/follow.out");
+  server_->Kill(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  // The outage: until the CLI has waited through `attempts` reconnects.
+  const std::string wanted = absl::StrCat("attempt ", attempts, " in ");
+  bool waited = false;
+  while (!waited && std::chrono::steady_clock::now() <
+                        deadline + std::chrono::minutes(3)) {
+    waited =
+        ReadOrEmpty(dir_ + "/follow.err").find(wanted) != std::string::npos;
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(waited) << ReadOrEmpty(dir_ + "/follow.err");
+  const int port = port_;
+  port_ = server_->Start("", {absl::StrCat("--listen=127.0.0.1:", port)});
+  ASSERT_EQ(port_, port) << "the server did not come back on its port";
+  std::printf("outage (SIGKILL to serving again): %.1f s, %d attempts\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            killed)
+                  .count(),
+              attempts);
+  const Result r = WaitCli(follow, "follow");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the server does not answer"));
+  EXPECT_THAT(r.err, HasSubstr("(--reconnect_for)"));
+  // Every event once, in order (--full_history: none coalesced), ending
+  // SUCCEEDED.
+  std::vector<int64_t> sequences;
+  std::string last;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    if (line.empty() || line[0] != '{') continue;
+    const auto event = ParseJson<pb::JobEvent>(std::string(line));
+    sequences.push_back(event.sequence());
+    last = std::string(line);
+  }
+  ASSERT_GT(sequences.size(), 10u) << r.out;
+  EXPECT_EQ(sequences[0], 1);
+  for (size_t i = 1; i < sequences.size(); ++i)
+    EXPECT_EQ(sequences[i], sequences[i - 1] + 1) << "at event " << i;
+  EXPECT_THAT(last, HasSubstr("JOB_STATE_SUCCEEDED")) << r.out;
 }
 
 TEST_F(CliProcessTest, HealthSaysServing) {

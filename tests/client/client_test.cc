@@ -69,6 +69,13 @@ class FakeTraining final : public pb::TrainingService::Service {
       watch_after_.push_back(r->after_sequence());
       call = static_cast<int>(watch_after_.size());
     }
+    // An outage: calls 2 .. 1 + unanswered_watches_ fail before any event.
+    {
+      absl::MutexLock lock(&mu_);
+      if (call > 1 && call <= 1 + unanswered_watches_)
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "connection refused");
+    }
     const int64_t last = call == 1 ? 3 : 5;
     // A replay may start earlier than asked; the client must skip repeats.
     for (int64_t s = std::max<int64_t>(r->after_sequence() - 1, 0) + 1;
@@ -90,6 +97,7 @@ class FakeTraining final : public pb::TrainingService::Service {
   std::vector<std::string> submit_ids_;
   std::vector<int64_t> watch_after_;
   int get_failures_ = 0;
+  int unanswered_watches_ = 0;
 };
 
 class FakeRegistry final : public pb::CheckpointRegistry::Service {
@@ -162,6 +170,11 @@ class ClientTest : public ::testing::Test {
     options.sleep = [this](absl::Duration d) {
       absl::MutexLock lock(&mu_);
       sleeps_.push_back(d);
+      now_ += d;  // the fake clock moves only while the client waits
+    };
+    options.now = [this] {
+      absl::MutexLock lock(&mu_);
+      return now_;
     };
     connection_ = std::make_unique<Connection>(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
@@ -182,6 +195,7 @@ class ClientTest : public ::testing::Test {
   std::unique_ptr<Connection> connection_;
   absl::Mutex mu_;
   std::vector<absl::Duration> sleeps_;
+  absl::Time now_ = absl::FromUnixSeconds(1000000);
   std::string dir_;
 };
 
@@ -237,8 +251,8 @@ TEST_F(ClientTest,
                        }
                        return absl::OkStatus();
                      },
-                     [&](const absl::Status& s) {
-                       reconnects.emplace_back(s.message());
+                     [&](const ReconnectNotice& n) {
+                       reconnects.emplace_back(n.cause.message());
                      });
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->state(), pb::JOB_STATE_SUCCEEDED);
@@ -246,6 +260,58 @@ TEST_F(ClientTest,
   EXPECT_THAT(training_.watch_after_, ElementsAre(0, 3));
   EXPECT_THAT(reconnects, ElementsAre("server is draining"));
   EXPECT_EQ(heartbeats, 2);
+}
+
+absl::Duration Sum(const std::vector<absl::Duration>& v) {
+  absl::Duration total;
+  for (absl::Duration d : v) total += d;
+  return total;
+}
+
+// A server down for a minute of (fake) time: far more attempts than the
+// retry policy's max_attempts (4), inside the watch's 5-minute budget.
+TEST_F(ClientTest, WatchRidesOutAMinuteLongOutageWithEveryEventOnce) {
+  training_.unanswered_watches_ = 12;  // backoff capped at 10 s: ~1–2 min
+  std::vector<int64_t> sequences;
+  std::vector<ReconnectNotice> notices;
+  auto job = TrainingClient(*connection_)
+                 .Watch(
+                     "job-1", {},
+                     [&](const pb::JobEvent& e) {
+                       if (!e.has_heartbeat())
+                         sequences.push_back(e.sequence());
+                       return absl::OkStatus();
+                     },
+                     [&](const ReconnectNotice& n) { notices.push_back(n); });
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_THAT(sequences, ElementsAre(1, 2, 3, 4, 5));
+  ASSERT_EQ(notices.size(), 13u);  // the drop, then 12 refused attempts
+  EXPECT_GE(Sum(sleeps_), absl::Minutes(1));
+  for (size_t i = 0; i < notices.size(); ++i) {
+    EXPECT_EQ(notices[i].attempt, static_cast<int>(i) + 1);
+    EXPECT_LE(notices[i].delay, absl::Seconds(10));
+    EXPECT_GT(notices[i].remaining, absl::ZeroDuration());
+  }
+  EXPECT_EQ(notices[0].cause.message(), "server is draining");
+  EXPECT_EQ(notices[1].cause.message(), "connection refused");
+  // The budget counts from the first failure: what is left only shrinks.
+  EXPECT_LT(notices.back().remaining, notices.front().remaining);
+}
+
+TEST_F(ClientTest, WatchGivesUpWhenTheReconnectBudgetIsSpent) {
+  training_.unanswered_watches_ = 1000;
+  WatchOptions options;
+  options.reconnect_budget = absl::Seconds(30);
+  auto job = TrainingClient(*connection_)
+                 .Watch("job-1", options,
+                        [](const pb::JobEvent&) { return absl::OkStatus(); });
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(job.status().message(), "connection refused");
+  EXPECT_LE(Sum(sleeps_), absl::Seconds(30));
+  // It gave up only when the next wait would have passed the budget.
+  EXPECT_GT(Sum(sleeps_) + absl::Seconds(10), absl::Seconds(30));
+  EXPECT_GT(sleeps_.size(), 4u) << "more than the unary retry attempts";
 }
 
 TEST_F(ClientTest, AHandlerErrorStopsTheWatch) {
