@@ -4,6 +4,8 @@
 #include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <cstdint>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -63,7 +65,14 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 
 Connection::Connection(std::shared_ptr<grpc::Channel> channel,
                        ClientOptions options)
-    : channel_(std::move(channel)), options_(std::move(options)) {}
+    : channel_(std::move(channel)), options_(std::move(options)) {
+  if (options_.jitter_seed.has_value()) {
+    std::seed_seq seed{static_cast<uint32_t>(*options_.jitter_seed),
+                       static_cast<uint32_t>(*options_.jitter_seed >> 32)};
+    absl::MutexLock lock(&mu_);
+    jitter_ = absl::BitGen(seed);
+  }
+}
 
 void Connection::PrepareStream(grpc::ClientContext* context) const {
   if (!options_.token.empty())

@@ -43,6 +43,8 @@ struct ClientOptions {
   // own).
   absl::Duration rpc_timeout = absl::Seconds(30);
   RetryPolicy retry;
+  // Seeds the backoff jitter (tests); unset draws a random seed.
+  std::optional<uint64_t> jitter_seed;
   // How to wait between attempts; tests substitute one that records the delays.
   std::function<void(absl::Duration)> sleep = [](absl::Duration d) {
     absl::SleepFor(d);
@@ -90,7 +92,7 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   ClientOptions options_;
   mutable absl::Mutex mu_;
-  mutable absl::BitGen jitter_ ABSL_GUARDED_BY(mu_);
+  mutable absl::BitGen jitter_ ABSL_GUARDED_BY(mu_);  // seeded per jitter_seed
 };
 
 }  // namespace proxflow::client

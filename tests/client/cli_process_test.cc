@@ -388,10 +388,11 @@ TEST_F(CliProcessTest, WatchExitCodeReflectsACancelledJob) {
 // same port after an outage longer than the retry policy's 5 attempts: every
 // event exactly once, a line on stderr per wait, the job's exit code. The
 // outage lasts until the CLI reports attempt PROXFLOW_OUTAGE_ATTEMPTS (default
-// 7, ~10 s; 14 is about a minute, the backoff capped at 10 s).
+// 6, one past the old limit, ~5 s; 14 is about a minute, the backoff capped at
+// 10 s).
 TEST_F(CliProcessTest, FollowRidesOutAServerOutageWithEveryEventOnce) {
   const char* attempts_env = std::getenv("PROXFLOW_OUTAGE_ATTEMPTS");
-  const int attempts = attempts_env != nullptr ? std::atoi(attempts_env) : 7;
+  const int attempts = attempts_env != nullptr ? std::atoi(attempts_env) : 6;
   const pid_t follow =
       StartCli({"train", "--preset", "toy-2d", "--set", "model=outage", "--set",
                 "iterations=300", "--set", "checkpoint_interval=50", "--set",
