@@ -279,14 +279,16 @@ std::vector<Command> TrainingCommands() {
         "protobuf\n"
         "JSON mapping; proto or JSON field names) and/or a preset (toy-2d, "
         "manifold-7d,\n"
-        "manifold-12d, mnist) that fills every field left unset. --set "
+        "manifold-12d, mnist, mnist-paper) that fills every field left unset. "
+        "--set "
         "overrides one\n"
         "field by its path, after the file: --set critic.network.width=128.\n"
         "Errors name the file, line and field. With --follow, exits 0 only if "
         "the job\n"
         "SUCCEEDED (3: FAILED, 4: CANCELLED).",
         {{"config", "FILE", "YAML or JSON TrainingConfig"},
-         {"preset", "NAME", "toy-2d, manifold-7d, manifold-12d or mnist"},
+         {"preset", "NAME",
+          "toy-2d, manifold-7d, manifold-12d, mnist or mnist-paper"},
          {"set", "PATH=VALUE", "override one field", 0, true},
          {"follow", "", "watch the job to its end with a progress bar", 'f'},
          kFullHistory,

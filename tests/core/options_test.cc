@@ -61,6 +61,21 @@ TEST(Presets, ManifoldAndMnistPresets) {
   EXPECT_DOUBLE_EQ(n->source.high, 0.5);
   EXPECT_EQ(n->iterations, 5000);
   EXPECT_EQ(n->dataset.subset_size, 6000);
+  // The study's finding: the Lipschitz bound held by default, the paper's
+  // literal value one preset away, all else equal.
+  EXPECT_DOUBLE_EQ(n->critic.penalty_weight, 10.0);
+  c.set_preset("mnist-paper");
+  auto paper = ResolveTrainOptions(c);
+  ASSERT_TRUE(paper.ok()) << paper.status();
+  EXPECT_DOUBLE_EQ(paper->critic.penalty_weight, 0.1);
+  EXPECT_EQ(paper->preset, "mnist-paper");
+  EXPECT_EQ(paper->model, "mnist");
+  pb::TrainingConfig a = n->resolved_config, b = paper->resolved_config;
+  a.clear_preset();
+  b.clear_preset();
+  a.mutable_critic()->clear_penalty_weight();
+  b.mutable_critic()->clear_penalty_weight();
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
 }
 
 TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {

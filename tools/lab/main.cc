@@ -55,7 +55,7 @@
 #include "tools/lab/repro_mnist.h"
 
 ABSL_FLAG(std::string, preset, "toy-2d",
-          "train: toy-2d, manifold-7d, manifold-12d, mnist");
+          "train: toy-2d, manifold-7d, manifold-12d, mnist, mnist-paper");
 ABSL_FLAG(std::string, toy, "",
           "train: toy set for toy presets (e.g. pinwheel, eight_gaussians)");
 ABSL_FLAG(int64_t, iterations, 0, "generator iterations (0: the preset's)");
