@@ -238,22 +238,9 @@ absl::StatusOr<at::Tensor> BuildTargetPool(const DatasetOptions& d,
 }
 
 absl::StatusOr<MnistImages> LoadMnist(const std::string& dir) {
-  PROXFLOW_ASSIGN_OR_RETURN(IdxFile images,
-                            ReadIdxFromDir(dir, {"t10k-images-idx3-ubyte",
-                                                 "train-images-idx3-ubyte"}));
-  PROXFLOW_ASSIGN_OR_RETURN(IdxFile labels,
-                            ReadIdxFromDir(dir, {"t10k-labels-idx1-ubyte",
-                                                 "train-labels-idx1-ubyte"}));
-  if (images.dims.size() != 3 || images.dims[1] != 28 || images.dims[2] != 28) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(images.path, ": expected N×28×28 images, got ",
-                     images.dims.size(), " dims"));
-  }
-  if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        labels.path, ": ", labels.dims.empty() ? 0 : labels.dims[0],
-        " labels for ", images.dims[0], " images in ", images.path));
-  }
+  PROXFLOW_ASSIGN_OR_RETURN(MnistIdx idx, ReadMnistIdx(dir));
+  IdxFile& images = idx.images;
+  IdxFile& labels = idx.labels;
   const int64_t n = images.dims[0];
   MnistImages out;
   out.images = at::from_blob(images.data.data(), {n, 784}, at::kByte)

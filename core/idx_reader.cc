@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/status_macros.h"
 
 namespace proxflow::core {
 namespace {
@@ -112,6 +113,29 @@ absl::StatusOr<IdxFile> ReadIdxFromDir(
   }
   return absl::NotFoundError(absl::StrCat("no MNIST IDX file found; tried ",
                                           absl::StrJoin(tried, ", ")));
+}
+
+absl::StatusOr<MnistIdx> ReadMnistIdx(const std::string& dir) {
+  MnistIdx out;
+  PROXFLOW_ASSIGN_OR_RETURN(out.images,
+                            ReadIdxFromDir(dir, {"t10k-images-idx3-ubyte",
+                                                 "train-images-idx3-ubyte"}));
+  PROXFLOW_ASSIGN_OR_RETURN(out.labels,
+                            ReadIdxFromDir(dir, {"t10k-labels-idx1-ubyte",
+                                                 "train-labels-idx1-ubyte"}));
+  const IdxFile& images = out.images;
+  const IdxFile& labels = out.labels;
+  if (images.dims.size() != 3 || images.dims[1] != 28 || images.dims[2] != 28) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(images.path, ": expected N×28×28 images, got ",
+                     images.dims.size(), " dims"));
+  }
+  if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        labels.path, ": ", labels.dims.empty() ? 0 : labels.dims[0],
+        " labels for ", images.dims[0], " images in ", images.path));
+  }
+  return out;
 }
 
 }  // namespace proxflow::core

@@ -40,6 +40,16 @@ absl::StatusOr<IdxFile> ReadIdxFile(const std::string& path);
 absl::StatusOr<IdxFile> ReadIdxFromDir(
     const std::string& dir, std::initializer_list<absl::string_view> bases);
 
+// MNIST's two IDX files in `dir` (the t10k or train images and labels, gzip
+// or raw), checked against each other: N×28×28 images, N labels. Errors name
+// the file and the problem (NOT_FOUND lists what was tried; INVALID_ARGUMENT or
+// DATA_LOSS for a malformed file), never a partial read.
+struct MnistIdx {
+  IdxFile images;  // dims {N, 28, 28}
+  IdxFile labels;  // dims {N}
+};
+absl::StatusOr<MnistIdx> ReadMnistIdx(const std::string& dir);
+
 }  // namespace proxflow::core
 
 #endif  // PROXFLOW_CORE_IDX_READER_H_

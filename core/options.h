@@ -59,6 +59,8 @@ struct DatasetOptions {
   int dimension = 2;
   int pool_size = 0;
   double student_t_dof = 0;
+  // In-process callers only (the lab, benches): the server rejects a config
+  // that names it and supplies RuntimeOptions::mnist_dir instead.
   std::string mnist_dir;
   std::vector<int> mnist_labels;  // empty: all digits
   int subset_size = 0;

@@ -172,10 +172,6 @@ absl::StatusOr<DatasetOptions> ResolveDataset(const pb::DatasetConfig& c,
                        "must be 784 for DATASET_KIND_MNIST",
                        absl::StrCat(c.dimension()));
       }
-      if (c.mnist_dir().empty()) {
-        return Invalid("dataset.mnist_dir", "must name the MNIST directory",
-                       "\"\"");
-      }
       PROXFLOW_RETURN_IF_ERROR(
           CheckRange("dataset.subset_size", c.subset_size(), 1, 6000));
       d.mnist_dir = c.mnist_dir();

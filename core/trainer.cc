@@ -95,7 +95,20 @@ Networks MakeNetworks(const TrainOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
-    const TrainOptions& options, const RuntimeOptions& runtime) {
+    const TrainOptions& config_options, const RuntimeOptions& runtime) {
+  // Where MNIST lives is a fact of this machine: the server's catalog
+  // (runtime.mnist_dir) wins over a path in the config (in-process callers).
+  // Only the struct changes; resolved_config, which checkpoints keep, does not.
+  TrainOptions options = config_options;
+  if (!runtime.mnist_dir.empty()) options.dataset.mnist_dir = runtime.mnist_dir;
+  if (options.dataset.kind == DatasetKind::kMnist &&
+      options.dataset.mnist_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "training.dataset.mnist_dir is unset and no MNIST directory was given "
+        "at run time: name the directory in-process (proxflow-lab "
+        "--mnist_dir), or start proxflow-server with --datasets_root DIR "
+        "holding DIR/mnist");
+  }
   PROXFLOW_ASSIGN_OR_RETURN(DeviceSpec spec, ResolveDevice(runtime.device));
   PROXFLOW_ASSIGN_OR_RETURN(Precision precision,
                             ResolvePrecision(runtime.precision, spec));

@@ -37,6 +37,11 @@ struct RuntimeOptions {
   // classifier: 4).
   std::string classifier_cache_dir = "";
   int classifier_epochs = 4;
+  // The MNIST directory of DATASET_KIND_MNIST runs; when set it replaces
+  // dataset.mnist_dir (the server maps MNIST to its --datasets_root, so a
+  // remote config never names a server path). A run whose config and runtime
+  // both leave it empty fails with FAILED_PRECONDITION.
+  std::string mnist_dir = "";
 };
 
 // Named scalar metrics at one iteration, in a stable order.

@@ -154,7 +154,26 @@ absl::Status JobManager::ResolveInitFrom(pb::TrainingConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Status JobManager::NoMnistError() {
+  return absl::FailedPreconditionError(
+      "training.dataset.kind is DATASET_KIND_MNIST but this server offers no "
+      "MNIST: its operator starts proxflow-server with --datasets_root DIR, "
+      "DIR/mnist holding the IDX files");
+}
+
 absl::Status JobManager::CheckDataset(const core::TrainOptions& options) {
+  const std::string& path = options.resolved_config.dataset().mnist_dir();
+  if (!path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.dataset.mnist_dir names a directory on the server, which a "
+        "remote config may not do: this server reads MNIST from its "
+        "--datasets_root (drop the field), got ",
+        QuoteForError(path)));
+  }
+  if (options.dataset.kind == core::DatasetKind::kMnist) {
+    if (options_.mnist_dir.empty()) return NoMnistError();
+    return absl::OkStatus();
+  }
   if (options.dataset.kind != core::DatasetKind::kUploaded)
     return absl::OkStatus();
   absl::StatusOr<pb::Dataset> d = datasets_->Get(options.dataset.uploaded_name);

@@ -50,6 +50,10 @@ struct JobManagerOptions {
   // Rebuildable files of jobs (the MNIST class monitor's classifier weights,
   // core/class_monitor.h); empty: each MNIST job trains its classifier.
   std::string classifier_cache_dir;
+  // Where MNIST jobs read MNIST (the --datasets_root catalog,
+  // server/builtin_datasets.h); empty: this server offers no MNIST and refuses
+  // MNIST jobs at submission with FAILED_PRECONDITION naming the flag.
+  std::string mnist_dir;
 };
 
 class JobManager {
@@ -71,7 +75,9 @@ class JobManager {
     bool created = false;
   };
   // Resolves the config (INVALID_ARGUMENT naming the field and value), checks
-  // an uploaded dataset's shape, and queues a job unless validate_only.
+  // its dataset is one this server offers (an upload of the right shape, or
+  // the catalog's MNIST; a config naming a server path, dataset.mnist_dir, is
+  // INVALID_ARGUMENT), and queues a job unless validate_only.
   // Idempotent by request_id. RESOURCE_EXHAUSTED when the queue is full;
   // UNAVAILABLE after Shutdown() began.
   absl::StatusOr<SubmitResult> Submit(
@@ -149,8 +155,11 @@ class JobManager {
   // version it names, so that later alias moves cannot change the job; errors
   // name the field.
   absl::Status ResolveInitFrom(proxflow::v1::TrainingConfig& config);
-  // Checks an uploaded dataset against the resolved options.
+  // Checks the dataset is one this server offers: no server path in the
+  // config, MNIST only from the catalog, an upload of the right shape.
   absl::Status CheckDataset(const core::TrainOptions& options);
+  // FAILED_PRECONDITION naming training.dataset.kind and --datasets_root.
+  static absl::Status NoMnistError();
 
   // Makes `updated` the job's state and appends `event` (job id, sequence and
   // time filled in), persisting both in one transaction; on a store error the

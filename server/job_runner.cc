@@ -179,6 +179,11 @@ void JobManager::RunJob(ActiveJob& active) {
   core::RuntimeOptions runtime;
   runtime.device = lease.device();
   runtime.classifier_cache_dir = options_.classifier_cache_dir;
+  if (options->dataset.kind == core::DatasetKind::kMnist) {
+    // Never a path from the stored config: only the operator's catalog.
+    if (options_.mnist_dir.empty()) return fail(NoMnistError().message());
+    runtime.mnist_dir = options_.mnist_dir;
+  }
   if (options->dataset.kind == core::DatasetKind::kUploaded) {
     absl::StatusOr<std::string> path =
         datasets_->FilePath(options->dataset.uploaded_name);

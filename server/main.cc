@@ -32,6 +32,9 @@ ABSL_FLAG(
     "empty serves none");
 ABSL_FLAG(std::string, data_dir, "./proxflow-data",
           "directory of the database, checkpoints and datasets");
+ABSL_FLAG(std::string, datasets_root, "",
+          "directory of the datasets this server offers by name (DIR/mnist: "
+          "MNIST's IDX files); remote configs name datasets, never paths");
 ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs trained at the same time, >= 1");
 ABSL_FLAG(int, queue_limit, 64, "queued jobs at most; more are refused, >= 1");
 ABSL_FLAG(int, threads, 0,
@@ -130,6 +133,7 @@ int main(int argc, char** argv) {
       "training jobs, the checkpoint registry, datasets and "
       "sampling over gRPC (README: Server).\n\n"
       "  proxflow-server [--listen 127.0.0.1:50051] [--data_dir DIR] "
+      "[--datasets_root DIR] "
       "[--device auto] [--threads N] [--metrics_listen HOST:PORT] ...");
   absl::ParseCommandLine(argc, argv);
 
@@ -150,6 +154,7 @@ int main(int argc, char** argv) {
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.datasets_root = absl::GetFlag(FLAGS_datasets_root);
   options.max_concurrent_jobs = absl::GetFlag(FLAGS_max_concurrent_jobs);
   options.queue_limit = absl::GetFlag(FLAGS_queue_limit);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
@@ -252,6 +257,8 @@ int main(int argc, char** argv) {
                core::TorchVersion().c_str(),
                blas.core.empty() ? "no" : blas.core.c_str(),
                blas.chosen_by.c_str());
+  std::fprintf(stderr, "proxflow-server: built-in datasets: %s\n",
+               (*server)->builtin_datasets().Describe().c_str());
   std::fprintf(stderr, "proxflow-server: TLS %s, authentication %s\n",
                options.tls_cert_file.empty() ? "off"
                : options.tls_client_ca_file.empty()

@@ -62,6 +62,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     PROXFLOW_ASSIGN_OR_RETURN(server->auth_,
                               Authorizer::FromFile(options.auth_tokens_file));
   }
+  PROXFLOW_ASSIGN_OR_RETURN(server->builtin_datasets_,
+                            BuiltinDatasets::Open(options.datasets_root));
   PROXFLOW_ASSIGN_OR_RETURN(server->lock_fd_, LockDataDir(options.data_dir));
   PROXFLOW_ASSIGN_OR_RETURN(
       server->db_,
@@ -109,6 +111,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   jm.devices = options.devices;
   jm.heartbeat_interval = options.heartbeat_interval;
   jm.progress_min_interval = options.progress_min_interval;
+  jm.mnist_dir = server->builtin_datasets_.mnist_dir();
   jm.classifier_cache_dir =
       (std::filesystem::path(options.data_dir) / "cache" / "classifiers")
           .string();

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/builtin_datasets.h"
 #include "server/checkpoint_registry_service.h"
 #include "server/dataset_service.h"
 #include "server/job_limits.h"
@@ -43,6 +44,9 @@ namespace proxflow::server {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks one
   std::string data_dir = "./proxflow-data";
+  // The operator's dataset catalog (server/builtin_datasets.h): <root>/mnist
+  // serves DATASET_KIND_MNIST jobs. Empty offers no built-in dataset.
+  std::string datasets_root;
   int max_concurrent_jobs = 1;
   int queue_limit = 64;
   std::vector<std::string> devices = {"cpu"};
@@ -91,6 +95,8 @@ class Server {
   // Re-reads --auth_tokens_file (SIGHUP); on error the old tokens stay.
   absl::Status ReloadTokens() { return auth_->Reload(); }
   bool authenticates() const { return auth_->enabled(); }
+  // What --datasets_root offers (for the startup log).
+  const BuiltinDatasets& builtin_datasets() const { return builtin_datasets_; }
   // "http://host:port/metrics", or "" when ServerOptions.metrics_listen is
   // empty.
   std::string metrics_url() const {
@@ -109,6 +115,7 @@ class Server {
   void RefreshGauges();
 
   int lock_fd_ = -1;
+  BuiltinDatasets builtin_datasets_;
   // Declared first, destroyed last: components record into them until the end.
   std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<JobMetrics> job_metrics_;

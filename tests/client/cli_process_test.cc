@@ -455,6 +455,51 @@ TEST_F(CliProcessTest, FollowRidesOutAServerOutageWithEveryEventOnce) {
   EXPECT_THAT(last, HasSubstr("JOB_STATE_SUCCEEDED")) << r.out;
 }
 
+// MNIST is a dataset the server offers by name from its --datasets_root; a
+// config naming a server directory is refused (issue 21 §3).
+TEST_F(CliProcessTest, MnistComesFromTheServersCatalogNeverFromAClientPath) {
+  const std::vector<std::string> small = {
+      "--set", "iterations=2",          "--set", "batch_size=8",
+      "--set", "eval_batch_size=16",    "--set", "dataset.subset_size=64",
+      "--set", "generator.network.width=32",
+      "--set", "critic.network.width=32", "--set", "eval_interval=0"};
+  std::vector<std::string> args = {"train", "--preset", "mnist", "--set",
+                                   "model=digits"};
+  args.insert(args.end(), small.begin(), small.end());
+
+  Result offered_none = Cli(args);
+  EXPECT_EQ(offered_none.exit_code, 1) << offered_none.err;
+  EXPECT_THAT(offered_none.err, HasSubstr("training.dataset.kind"));
+  EXPECT_THAT(offered_none.err,
+              HasSubstr("starts proxflow-server with --datasets_root DIR"));
+  std::vector<std::string> with_path = args;
+  with_path.insert(with_path.end(), {"--set", "dataset.mnist_dir=/etc"});
+  Result path = Cli(with_path);
+  EXPECT_EQ(path.exit_code, 2) << path.err;
+  EXPECT_THAT(path.err, HasSubstr("training.dataset.mnist_dir names a "
+                                  "directory on the server"));
+
+  // The operator offers MNIST (64 synthetic digits) and restarts the server.
+  std::filesystem::create_directories(dir_ + "/datasets/mnist");
+  WriteText(dir_ + "/datasets/mnist/t10k-images-idx3-ubyte",
+            SyntheticDigits(64));
+  std::string labels = {0, 0, 8, 1, 0, 0, 0, 64};
+  for (int i = 0; i < 64; ++i) labels += static_cast<char>(i % 10);
+  WriteText(dir_ + "/datasets/mnist/t10k-labels-idx1-ubyte", labels);
+  server_ = std::make_unique<ServerProcess>(dir_ + "/data");
+  port_ = server_->Start("", {"--datasets_root=" + dir_ + "/datasets"});
+  ASSERT_GT(port_, 0) << "proxflow-server did not start";
+  args.push_back("--follow");
+  Result trained = Cli(args);
+  ASSERT_EQ(trained.exit_code, 0) << trained.out << trained.err;
+  Result job = Cli({"jobs", "list", "--output", "json"});
+  const auto jobs = ParseJson<pb::ListJobsResponse>(job.out);
+  ASSERT_EQ(jobs.jobs_size(), 1);
+  EXPECT_EQ(jobs.jobs(0).state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(jobs.jobs(0).resolved_config().dataset().mnist_dir(), "")
+      << "the server's path stays on the server";
+}
+
 TEST_F(CliProcessTest, HealthSaysServing) {
   Result health = Cli({"health", "--wait", "30"});
   EXPECT_EQ(health.exit_code, 0) << health.err;

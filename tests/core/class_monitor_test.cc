@@ -5,6 +5,7 @@
 #include "core/class_monitor.h"
 
 #include <ATen/ATen.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -201,7 +202,9 @@ TEST_F(ClassMonitorMnist,
        TrainerEvaluationsReportTheSameCoverageFromFixedSeeds) {
   pb::TrainingConfig c;
   c.set_preset("mnist");
-  c.mutable_dataset()->set_mnist_dir(dir_);
+  // The runtime's directory (the server's catalog) wins over the config's:
+  // both the training pool and the monitor read it.
+  c.mutable_dataset()->set_mnist_dir("/nonexistent/config-path");
   c.mutable_dataset()->set_subset_size(256);
   c.set_batch_size(32);
   c.set_eval_batch_size(64);
@@ -210,6 +213,7 @@ TEST_F(ClassMonitorMnist,
   ASSERT_TRUE(options.ok()) << options.status();
   RuntimeOptions runtime;
   runtime.device = "cpu";
+  runtime.mnist_dir = dir_;
   runtime.classifier_cache_dir = cache_;
   runtime.classifier_epochs = 1;
   auto trainer = Trainer::Create(*options, runtime);
@@ -233,6 +237,22 @@ TEST_F(ClassMonitorMnist,
   EXPECT_GE(*first->Find(kLargestClassShareMetric), 1.0 / 10);
   // One step from Glorot initialisation is noise, far from digits.
   EXPECT_GT(*first->Find(kFrechetMetric), 50);
+}
+
+TEST(MnistLocation, AnMnistRunWithoutADirectoryNamesBothWaysToGiveOne) {
+  pb::TrainingConfig c;
+  c.set_preset("mnist");
+  auto options = ResolveTrainOptions(c);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_TRUE(options->dataset.mnist_dir.empty());
+  RuntimeOptions runtime;
+  runtime.device = "cpu";
+  auto trainer = Trainer::Create(*options, runtime);
+  EXPECT_EQ(trainer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      trainer.status().message(),
+      ::testing::AllOf(::testing::HasSubstr("training.dataset.mnist_dir"),
+                       ::testing::HasSubstr("--datasets_root")));
 }
 
 TEST(EvaluationMetricNames, AreTheNamesEvaluateLogsAndToysHaveNoClassMetrics) {

@@ -262,9 +262,6 @@ INSTANTIATE_TEST_SUITE_P(
                   c.mutable_source()->set_high(1);
                 },
                 "training.source.high", "1"},
-        BadCase{"mnist_dir",
-                [](pb::TrainingConfig& c) { c.set_preset("mnist"); },
-                "training.dataset.mnist_dir", "\"\""},
         BadCase{"mnist_dim",
                 [](pb::TrainingConfig& c) {
                   c.set_preset("mnist");

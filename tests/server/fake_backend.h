@@ -81,6 +81,11 @@ class FakeBackend : public TrainingBackend {
     absl::MutexLock lock(&mu_);
     return last_options_;
   }
+  // The runtime of the last Start() or Resume() (e.g. the catalog's MNIST).
+  core::RuntimeOptions last_runtime() {
+    absl::MutexLock lock(&mu_);
+    return last_runtime_;
+  }
 
  private:
   class FakeRun : public TrainingRun {
@@ -93,6 +98,7 @@ class FakeBackend : public TrainingBackend {
           iteration_(start) {
       absl::MutexLock lock(&backend_->mu_);
       backend_->last_options_ = options_;
+      backend_->last_runtime_ = runtime_;
     }
 
     absl::StatusOr<core::RunResult> Run(
@@ -128,6 +134,7 @@ class FakeBackend : public TrainingBackend {
   int64_t hold_at_ ABSL_GUARDED_BY(mu_) = 0;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
   core::TrainOptions last_options_ ABSL_GUARDED_BY(mu_);
+  core::RuntimeOptions last_runtime_ ABSL_GUARDED_BY(mu_);
   std::function<double(int64_t)> eval_metric_ ABSL_GUARDED_BY(mu_);
   std::string last_init_ ABSL_GUARDED_BY(mu_);
 };

@@ -56,10 +56,11 @@ std::vector<Case> Cases() {
        [](C& c) { c.mutable_dataset()->set_dimension(1); }},
       {"dataset.pool_size",
        [](C& c) { c.mutable_dataset()->set_pool_size(10); }},
-      {"dataset.mnist_dir",
+      {"dataset.mnist_dir",  // a server path: only --datasets_root names one
        [](C& c) {
          c.mutable_dataset()->set_kind(pb::DATASET_KIND_MNIST);
          c.mutable_dataset()->set_dimension(784);
+         c.mutable_dataset()->set_mnist_dir("/etc");
        }},
       {"dataset.uploaded_name",
        [](C& c) {

@@ -35,11 +35,9 @@ TEST(JobLimits, CountsParametersLikeTheNetworks) {
 
 TEST(JobLimits, PublishedPresetsFitTheDefaults) {
   for (const char* preset :
-       {"toy-2d", "manifold-7d", "manifold-12d", "mnist"}) {
+       {"toy-2d", "manifold-7d", "manifold-12d", "mnist", "mnist-paper"}) {
     pb::TrainingConfig c;
     c.set_preset(preset);
-    if (std::string(preset) == "mnist")
-      c.mutable_dataset()->set_mnist_dir("/nonexistent");
     const absl::Status s = CheckJobLimits(Resolve(c), JobLimits());
     EXPECT_TRUE(s.ok()) << preset << ": " << s;
   }
@@ -65,8 +63,7 @@ TEST_F(JobLimitsServerTest, EachBreachIsInvalidArgumentNamingFieldAndFlag) {
        [](pb::TrainingConfig& c) { c.set_eval_batch_size(20000); }},
       {"source.pool_size", "--max_pool_bytes=1073741824",
        [](pb::TrainingConfig& c) {
-         c.set_preset("mnist");  // 784 floats a row
-         c.mutable_dataset()->set_mnist_dir("/nonexistent");
+         c.set_preset("mnist");  // 784 floats a row (limits come first)
          c.mutable_source()->set_pool_size(1000000);
        }},
       {"flow.steps", "--max_activation_elements=268435456",
