@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <fcntl.h>
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/gauge.h>
@@ -239,10 +240,30 @@ void Server::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   if (grpc_server_ != nullptr) {
     grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+    // gRPC's own shutdown first: it stops listening and sends GOAWAY on every
+    // connection before it returns, and from then on answers any new call
+    // CANCELLED. Only then do the streams end UNAVAILABLE, so that on each
+    // connection the GOAWAY precedes the status: a client reconnecting after
+    // it opens a new connection and is refused (UNAVAILABLE), instead of
+    // racing a new call onto the draining one (CANCELLED; issue 21 §2).
+    // A core queue: the tag is ours, not a grpc++ CompletionQueueTag.
+    grpc_completion_queue* shutdown_cq =
+        grpc_completion_queue_create_for_next(nullptr);
+    int shutdown_tag = 0;
+    grpc_server_shutdown_and_notify(grpc_server_->c_server(), shutdown_cq,
+                                    &shutdown_tag);
     jobs_->BeginDrain();
     const absl::Time deadline = absl::Now() + grace;
     sampler_->Shutdown(deadline);  // sample streams end before gRPC stops
     grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+    // Done by now (Shutdown() waited for the same notification): collect
+    // the tag, then the queue's own shutdown.
+    grpc_completion_queue_shutdown(shutdown_cq);
+    while (grpc_completion_queue_next(
+               shutdown_cq, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr)
+               .type != GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(shutdown_cq);
   }
   if (sampler_ != nullptr) sampler_->Shutdown(absl::Now());
   if (jobs_ != nullptr) jobs_->Shutdown();

@@ -103,10 +103,13 @@ class Server {
     return metrics_endpoint_ == nullptr ? "" : metrics_endpoint_->url();
   }
 
-  // Health NOT_SERVING, drain streams and submissions (sample requests in
-  // progress may finish within `grace`, new ones are refused UNAVAILABLE), stop
-  // gRPC (calls still running after `grace` are cancelled), then checkpoint
-  // and stop running jobs so that the next start resumes them. Idempotent.
+  // Health NOT_SERVING; gRPC stops listening and sends GOAWAY on every
+  // connection (no new call is accepted); then watch streams end UNAVAILABLE
+  // "reconnect with after_sequence N" (behind the GOAWAY, so a reconnect is
+  // refused UNAVAILABLE, never CANCELLED), sample requests in progress may
+  // finish within `grace`, gRPC stops (calls still running after `grace` are
+  // cancelled), then running jobs checkpoint and stop so that the next start
+  // resumes them. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
