@@ -85,13 +85,7 @@ absl::StatusOr<std::unique_ptr<ClassMonitor>> ClassMonitor::Create(
 
 absl::StatusOr<std::vector<std::pair<std::string, double>>>
 ClassMonitor::Measure(const at::Tensor& images) {
-  PROXFLOW_ASSIGN_OR_RETURN(
-      at::Tensor seen,
-      Fence("class monitor images", [&]() -> absl::StatusOr<at::Tensor> {
-        return at::nan_to_num(images.detach().to(at::kCPU, at::kFloat), 0.0,
-                              1.0, 0.0)
-            .clamp(0.0, 1.0);
-      }));
+  PROXFLOW_ASSIGN_OR_RETURN(at::Tensor seen, ViewableImages(images));
   PROXFLOW_ASSIGN_OR_RETURN(at::Tensor probabilities,
                             classifier_->Probabilities(seen));
   PROXFLOW_ASSIGN_OR_RETURN(at::Tensor features, classifier_->Features(seen));

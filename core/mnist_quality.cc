@@ -205,6 +205,14 @@ absl::StatusOr<at::Tensor> MnistClassifier::Features(const at::Tensor& images) {
   });
 }
 
+absl::StatusOr<at::Tensor> ViewableImages(const at::Tensor& images) {
+  return Fence("viewable images", [&]() -> absl::StatusOr<at::Tensor> {
+    return at::nan_to_num(images.detach().to(at::kCPU, at::kFloat), 0.0, 1.0,
+                          0.0)
+        .clamp(0.0, 1.0);
+  });
+}
+
 absl::StatusOr<at::Tensor> MnistClassifier::Probabilities(
     const at::Tensor& images) {
   PROXFLOW_RETURN_IF_ERROR(CheckImages(images));

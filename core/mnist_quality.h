@@ -70,6 +70,11 @@ absl::StatusOr<std::unique_ptr<MnistClassifier>> TrainOrLoadClassifier(
     const ClassifierOptions& options, const std::string& cache_dir,
     bool* cached);
 
+// Generated images as a user sees them (a grid, a sampled PNG): NaN as 0,
+// every pixel clamped to [0, 1], float32 on the CPU. Every quality figure of
+// generated images (the class monitor's, the lab's) reads these.
+absl::StatusOr<at::Tensor> ViewableImages(const at::Tensor& images);
+
 // Fréchet distance between Gaussians fitted to feature sets a (N, k) and b
 // (M, k): ‖μa−μb‖² + tr Σa + tr Σb − 2 tr (Σa^½ Σb Σa^½)^½, in double, the
 // square roots by symmetric eigendecomposition. N, M >= 2.

@@ -69,6 +69,20 @@ TEST(KernelDistance, NearZeroForOneDistributionPositiveWhenShifted) {
   EXPECT_EQ(KernelDistance(a, b, 3, 500, 7), KernelDistance(a, b, 3, 500, 7));
 }
 
+TEST(ViewableImages, NanIsBlackAndPixelsAreClampedToTheUnitRange) {
+  const at::Tensor raw =
+      at::tensor({-0.5, 0.25, 1.75, std::nan(""), 1.0, 0.0}, at::kDouble)
+          .reshape({1, 1, 2, 3});
+  absl::StatusOr<at::Tensor> seen = ViewableImages(raw);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(seen->scalar_type(), at::kFloat);
+  EXPECT_EQ(seen->sizes(), raw.sizes());
+  const at::Tensor want =
+      at::tensor({0.0, 0.25, 1.0, 0.0, 1.0, 0.0}, at::kFloat)
+          .reshape({1, 1, 2, 3});
+  EXPECT_TRUE(at::equal(*seen, want)) << *seen;
+}
+
 TEST(Coverage, CountsClassesConfidence) {
   // 200 rows: 150 of class 3 (p=0.9), 48 of class 7 (p=0.6), 2 of class 0
   // (p=1.0): class 0 holds 1 % of the rows, exactly the threshold.

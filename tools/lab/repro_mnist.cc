@@ -41,14 +41,22 @@ struct Quality {
   core::Coverage coverage;
 };
 
-absl::StatusOr<Quality> Measure(Reference& ref, const at::Tensor& images) {
+// The figures of `images` as a user sees them (core::ViewableImages, as the
+// class monitor reads them); all NaN when a pixel is not finite (a diverged
+// flow is not measured).
+absl::StatusOr<Quality> Measure(Reference& ref, const at::Tensor& raw) {
+  PROXFLOW_ASSIGN_OR_RETURN(
+      const bool finite, core::Fence("MNIST quality", [&] {
+        return absl::StatusOr<bool>(at::isfinite(raw).all().item<bool>());
+      }));
+  if (!finite) return Quality();
+  PROXFLOW_ASSIGN_OR_RETURN(at::Tensor images, core::ViewableImages(raw));
   PROXFLOW_ASSIGN_OR_RETURN(at::Tensor features,
                             ref.classifier->Features(images));
   PROXFLOW_ASSIGN_OR_RETURN(at::Tensor probabilities,
                             ref.classifier->Probabilities(images));
   return core::Fence("MNIST quality", [&]() -> absl::StatusOr<Quality> {
     Quality q;
-    if (!at::isfinite(images).all().item<bool>()) return q;
     q.frechet = core::FrechetDistance(features, ref.held_out_features);
     q.kid = core::KernelDistance(features, ref.held_out_features, 10, 1000, 0);
     q.coverage = core::ClassCoverage(probabilities);

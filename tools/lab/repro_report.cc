@@ -295,8 +295,9 @@ std::string MnistMarkdown(const Report& r) {
   }
   absl::StrAppend(&out,
                   "\nFréchet and KID: the project's classifier's 128 "
-                  "penultimate features of the generated images against the "
-                  "held-out pool. Classes: predicted classes holding at least "
+                  "penultimate features of the generated images (pixels "
+                  "clamped to [0, 1], as shown) against the held-out pool. "
+                  "Classes: predicted classes holding at least "
                   "10 % of a uniform share. Confidence: mean top-class "
                   "probability.\n");
   absl::StrAppend(&out, CoverageWhileTraining(r), ChecksAndSeeds(r));
