@@ -28,7 +28,8 @@ constexpr int64_t LaneStride(int64_t n) {
 }
 
 // Instruction sets a kernel can run on. kBest: the widest the CPU has that the
-// kernel implements (AVX2+FMA for the row kernels; AVX-512 too for the tanh),
+// kernel implements (AVX2+FMA for the row kernels; AVX-512 too for the tanh
+// and the conv trunk's forward convolutions),
 // else kPortable (scalar std::fma: the same bits, slower). Tests name the
 // others to compare them.
 enum class Isa { kBest, kAvx512, kAvx2, kPortable };

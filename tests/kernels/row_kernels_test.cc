@@ -103,12 +103,21 @@ struct ConvShape {
 };
 
 TEST(ConvSameNhwc, EqualsTheDocumentedSumOnEveryPath) {
-  for (const ConvShape& s : std::vector<ConvShape>{{28, 28, 1, 8, 7},
-                                                   {14, 14, 8, 8, 7},
-                                                   {28, 28, 8, 1, 7},
-                                                   {5, 7, 16, 1, 3},
-                                                   {6, 5, 3, 16, 5},
-                                                   {1, 1, 8, 8, 1}}) {
+  for (const ConvShape& s :
+       std::vector<ConvShape>{{28, 28, 1, 8, 7},
+                              {14, 14, 8, 8, 7},
+                              {28, 28, 8, 1, 7},
+                              {5, 7, 16, 1, 3},
+                              {6, 5, 3, 16, 5},
+                              {1, 1, 8, 8, 1},
+                              // The AVX-512 pairs' tails:
+                              // odd widths, 1..7 pairs
+                              // after blocks of 8, odd cin.
+                              {3, 31, 8, 8, 3},
+                              {2, 19, 1, 8, 5},
+                              {4, 13, 3, 8, 5},
+                              {3, 29, 8, 1, 7},
+                              {2, 1, 8, 1, 3}}) {
     const int64_t ph = s.h + s.k - 1, pw = s.w + s.k - 1;
     std::vector<float> in = Random(ph * pw * s.cin, 4);
     // Zero borders, as callers pad.
@@ -150,7 +159,14 @@ TEST(ConvWeightGradNhwc, EqualsThePixelChainOnEveryPath) {
                                                    {14, 14, 8, 8, 7},
                                                    {28, 28, 8, 1, 7},
                                                    {5, 6, 16, 1, 3},
-                                                   {4, 5, 3, 16, 5}}) {
+                                                   {4, 5, 3, 16, 5},
+                                                   // The AVX-512 pairs' tails:
+                                                   // k·cin odd and past 14,
+                                                   // k odd for one output.
+                                                   {3, 7, 3, 8, 5},
+                                                   {2, 9, 1, 8, 7},
+                                                   {3, 5, 8, 8, 3},
+                                                   {3, 4, 8, 1, 5}}) {
     const int64_t ph = s.h + s.k - 1, pw = s.w + s.k - 1;
     const std::vector<float> in = Random(ph * pw * s.cin, 6);
     const std::vector<float> g = Random(s.h * s.w * s.cout, 7);

@@ -10,6 +10,11 @@
 //   the forward pass U(x,t), ∇ₓU by the analytic backward pass (and, as its
 //   baseline, by autograd), and the update x ← x − dt·∇U/λ; the mnist
 //   potential (conv trunk + 3×512 ReLU) has forward, autograd ∇ₓU and update.
+// - ConvKernel/{forward,weight_grad}/<isa>/<shape>: one image through the
+//   trunk's convolution kernels (core/kernels/row_kernels.h) on the AVX2 path
+//   beside the AVX-512 one (the same bits), GFLOP/s as a counter; shapes: the
+//   first convolution (28×28, 1→8), the second (14×14, 8→8) and the input
+//   gradient through the first (28×28, 8→1), 7×7 kernels.
 // - TrainingIteration/<preset>: one full iteration of Trainer::Step (5 critic
 //   steps and one generator step).
 // - TrainingGrowth/manifold/batch:B/steps:S/dim:D: the same iteration as one
@@ -18,15 +23,18 @@
 #include <benchmark/benchmark.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/blas_kernels.h"
 #include "core/device.h"
 #include "core/fast_tanh.h"
+#include "core/kernels/row_kernels.h"
 #include "core/networks.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
@@ -134,7 +142,64 @@ void TrainingIteration(benchmark::State& state, const std::string& preset,
   state.SetItemsProcessed(state.iterations());
 }
 
+struct ConvShape {
+  const char* name;
+  int64_t size, cin, cout;
+};
+constexpr int64_t kConvKernel = 7;
+
+void ConvKernel(benchmark::State& state, const ConvShape& shape,
+                kernels::Isa isa, bool weight_grad) {
+  if (!kernels::IsaSupported(isa)) {
+    state.SkipWithError("the CPU lacks this instruction set");
+    return;
+  }
+  const int64_t padded = shape.size + kConvKernel - 1;
+  std::vector<float> in(padded * padded * shape.cin, 0.5f);
+  std::vector<float> w(kConvKernel * kConvKernel * shape.cin * shape.cout,
+                       0.01f);
+  std::vector<float> g(shape.size * shape.size * shape.cout, 0.25f);
+  std::vector<float> out(std::max(w.size(), g.size()));
+  for (auto _ : state) {
+    const bool ok =
+        weight_grad ? kernels::ConvWeightGradNhwc(
+                          in.data(), shape.size, shape.size, shape.cin,
+                          g.data(), kConvKernel, shape.cout, out.data(), isa)
+                    : kernels::ConvSameNhwc(in.data(), shape.size, shape.size,
+                                            shape.cin, w.data(), kConvKernel,
+                                            shape.cout, out.data(), isa);
+    if (!ok) {
+      state.SkipWithError("shape refused");
+      break;
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  const double flop = 2.0 * shape.size * shape.size * kConvKernel *
+                      kConvKernel * shape.cin * shape.cout;
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flop * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 void Register() {
+  for (const ConvShape& shape :
+       {ConvShape{"28x28_1to8", 28, 1, 8}, ConvShape{"14x14_8to8", 14, 8, 8},
+        ConvShape{"28x28_8to1", 28, 8, 1}}) {
+    for (const bool weight_grad : {false, true}) {
+      for (const kernels::Isa isa :
+           {kernels::Isa::kAvx2, kernels::Isa::kAvx512}) {
+        benchmark::RegisterBenchmark(
+            (std::string("ConvKernel/") +
+             (weight_grad ? "weight_grad/" : "forward/") +
+             (isa == kernels::Isa::kAvx2 ? "avx2/" : "avx512/") + shape.name)
+                .c_str(),
+            [shape, isa, weight_grad](benchmark::State& s) {
+              ConvKernel(s, shape, isa, weight_grad);
+            })
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
   for (const bool ours : {false, true}) {
     benchmark::RegisterBenchmark(ours ? "Tanh/proxflow" : "Tanh/libtorch",
                                  [ours](benchmark::State& s) { Tanh(s, ours); })
