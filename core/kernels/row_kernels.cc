@@ -564,27 +564,7 @@ PROXFLOW_AVX512_INLINE void ConvPairsToOneAvx512(const float* window,
   }
 }
 
-// Calls f.template operator()<P>(x) for the pixel pairs of a row: blocks of 8
-// pairs, then one block of the 1..7 pairs left; returns the first pixel not
-// covered (width − 1 when width is odd, else width).
-// clang-format off
-template <typename F>
-PROXFLOW_AVX512_INLINE int64_t ForPixelPairs(int64_t width, F&& f) {
-  int64_t x = 0;
-  for (; x + 16 <= width; x += 16) f.template operator()<8>(x);
-  switch ((width - x) / 2) {
-    case 7: f.template operator()<7>(x); break;
-    case 6: f.template operator()<6>(x); break;
-    case 5: f.template operator()<5>(x); break;
-    case 4: f.template operator()<4>(x); break;
-    case 3: f.template operator()<3>(x); break;
-    case 2: f.template operator()<2>(x); break;
-    case 1: f.template operator()<1>(x); break;
-    default: break;
-  }
-  return x + (width - x) / 2 * 2;
-}
-// clang-format on
+PROXFLOW_DEFINE_FOR_ITEM_BLOCKS(ForItemBlocksAvx512, PROXFLOW_AVX512_INLINE)
 
 PROXFLOW_AVX512 void ConvAvx512(const float* in, int64_t h, int64_t width,
                                 int64_t cin, const float* w, int64_t k,
@@ -594,12 +574,14 @@ PROXFLOW_AVX512 void ConvAvx512(const float* in, int64_t h, int64_t width,
   if (cout == 1) {                             // cin == kLanes
     Halves(w, k * k * kLanes, taps);
     for (int64_t y = 0; y < h; ++y) {
-      const int64_t x =
-          ForPixelPairs(width, [&]<int P>(int64_t x0) PROXFLOW_AVX512_LAMBDA {
+      // Blocks of pixel pairs; an odd width leaves the last pixel to AVX2.
+      ForItemBlocksAvx512(
+          width / 2, [&]<int P>(int64_t pair) PROXFLOW_AVX512_LAMBDA {
+            const int64_t x0 = 2 * pair;
             ConvPairsToOneAvx512<P>(in + y * in_row + x0 * cin, in_row,
                                     taps.data(), k, out + y * width + x0);
           });
-      if (x < width) {
+      if (const int64_t x = width - 1; width % 2 == 1) {
         ConvBlockAvx2<1>(in, in_row, width, cin, w, k, 1, y, x, out);
       }
     }
@@ -621,11 +603,11 @@ PROXFLOW_AVX512 void ConvAvx512(const float* in, int64_t h, int64_t width,
   Doubled(w, k * k * cin * kLanes, taps);
   for (int64_t y = 0; y < h; ++y) {
     float* out_row = out + y * width * kLanes;
-    const int64_t x =
-        ForPixelPairs(width, [&]<int P>(int64_t x0) PROXFLOW_AVX512_LAMBDA {
-          ConvPairsAvx512<P>(planar, pw, cin, taps.data(), k, y, x0, out_row);
-        });
-    if (x < width) {
+    ForItemBlocksAvx512(width / 2, [&]<int P>(
+                                       int64_t pair) PROXFLOW_AVX512_LAMBDA {
+      ConvPairsAvx512<P>(planar, pw, cin, taps.data(), k, y, 2 * pair, out_row);
+    });
+    if (const int64_t x = width - 1; width % 2 == 1) {
       ConvBlockAvx2<1>(in, in_row, width, cin, w, k, kLanes, y, x, out);
     }
   }
