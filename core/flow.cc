@@ -90,7 +90,7 @@ at::Tensor Flow::HjbResidual(const PotentialGradients& g) const {
       .mean();
 }
 
-at::Tensor TerminalResidual(
+at::Tensor TerminalResidualNorm(
     const Flow& flow,
     const std::function<at::Tensor(const at::Tensor&)>& critic,
     const at::Tensor& x_T, double horizon, bool create_graph) {
@@ -103,8 +103,17 @@ at::Tensor TerminalResidual(
                             /*retain_graph=*/true, create_graph)[0];
   const at::Tensor grad_u =
       flow.Gradients(x, horizon, false, create_graph).grad_x;
-  const at::Tensor r =
-      (grad_phi - grad_u).norm() / static_cast<double>(x.size(0));
+  const at::Tensor norm = (grad_phi - grad_u).norm();
+  return create_graph ? norm : norm.detach();
+}
+
+at::Tensor TerminalResidual(
+    const Flow& flow,
+    const std::function<at::Tensor(const at::Tensor&)>& critic,
+    const at::Tensor& x_T, double horizon, bool create_graph) {
+  const at::Tensor norm =
+      TerminalResidualNorm(flow, critic, x_T, horizon, create_graph);
+  const at::Tensor r = norm / static_cast<double>(x_T.size(0));
   return create_graph ? r : r.detach();
 }
 

@@ -114,6 +114,14 @@ at::Tensor TerminalResidual(
     const std::function<at::Tensor(const at::Tensor&)>& critic,
     const at::Tensor& x_T, double horizon, bool create_graph);
 
+// ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F itself (TerminalResidual before the division by
+// N), for a batch cut into shards: the batch's norm is the root of the sum of
+// the shards' squared norms.
+at::Tensor TerminalResidualNorm(
+    const Flow& flow,
+    const std::function<at::Tensor(const at::Tensor&)>& critic,
+    const at::Tensor& x_T, double horizon, bool create_graph);
+
 // Forward-Euler rollout from x0 over [0, steps·dt]. KE and HJB are taken at the
 // detached post-step point x_{i+1} with the pre-step time t_i (reference
 // convention) or along the trajectory at (x_i, t_i), per `options.point`.

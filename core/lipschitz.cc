@@ -8,13 +8,13 @@
 
 namespace proxflow::core {
 
-at::Tensor GradientPenalty(const ScalarField& critic,
-                           const at::Tensor& generated, const at::Tensor& data,
-                           const at::Tensor& u, double lipschitz,
-                           LipschitzMode mode,
-                           const ScalarField& critic_gradient) {
+at::Tensor GradientPenaltyRows(const ScalarField& critic,
+                               const at::Tensor& generated,
+                               const at::Tensor& data, const at::Tensor& u,
+                               double lipschitz, LipschitzMode mode,
+                               const ScalarField& critic_gradient) {
   if (mode == LipschitzMode::kSpectralNorm || mode == LipschitzMode::kNone) {
-    return at::zeros({}, generated.options());
+    return at::zeros({generated.size(0)}, generated.options());
   }
   const at::Tensor mixed = (u * data + (1.0 - u) * generated).detach();
   at::Tensor grad;
@@ -27,10 +27,23 @@ at::Tensor GradientPenalty(const ScalarField& critic,
   }
   at::Tensor norm_sq = grad.pow(2).sum(1);
   if (mode == LipschitzMode::kOneSidedPenalty) {
-    return at::relu(norm_sq - lipschitz * lipschitz).mean();
+    return at::relu(norm_sq - lipschitz * lipschitz);
   }
   // Two-sided: (‖g‖ − L)²; the epsilon keeps the sqrt differentiable at g = 0.
-  return (at::sqrt(norm_sq + 1e-12) - lipschitz).pow(2).mean();
+  return (at::sqrt(norm_sq + 1e-12) - lipschitz).pow(2);
+}
+
+at::Tensor GradientPenalty(const ScalarField& critic,
+                           const at::Tensor& generated, const at::Tensor& data,
+                           const at::Tensor& u, double lipschitz,
+                           LipschitzMode mode,
+                           const ScalarField& critic_gradient) {
+  if (mode == LipschitzMode::kSpectralNorm || mode == LipschitzMode::kNone) {
+    return at::zeros({}, generated.options());
+  }
+  return GradientPenaltyRows(critic, generated, data, u, lipschitz, mode,
+                             critic_gradient)
+      .mean();
 }
 
 double SpectralNorm(const at::Tensor& weight) {

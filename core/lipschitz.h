@@ -28,6 +28,15 @@ at::Tensor GradientPenalty(const ScalarField& critic,
                            LipschitzMode mode,
                            const ScalarField& critic_gradient = nullptr);
 
+// The per-row terms GradientPenalty averages, shape (N): relu(‖∇φ(x̂)‖² − L²)
+// or (‖∇φ(x̂)‖ − L)², zeros for kSpectralNorm and kNone. Rows are independent
+// (the data-parallel critic step computes them shard by shard).
+at::Tensor GradientPenaltyRows(const ScalarField& critic,
+                               const at::Tensor& generated,
+                               const at::Tensor& data, const at::Tensor& u,
+                               double lipschitz, LipschitzMode mode,
+                               const ScalarField& critic_gradient = nullptr);
+
 // Rescales every weight matrix (Linear, and Conv2d reshaped to out×(in·k·k))
 // below `module` to spectral norm L^(1/n), n = number of such weights, so that
 // the composition is L-Lipschitz for 1-Lipschitz activations. Exact (singular

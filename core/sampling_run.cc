@@ -2,11 +2,9 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>
-#include <omp.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
-#include <exception>
 #include <optional>
 #include <utility>
 
@@ -14,6 +12,7 @@
 #include "core/base/status_macros.h"
 #include "core/integrators.h"
 #include "core/rowwise_field.h"
+#include "core/team_tasks.h"
 #include "core/torch_fence.h"
 #include "core/trainer_impl.h"
 
@@ -52,40 +51,23 @@ at::Tensor Padded(const at::Tensor& x, int64_t rows) {
 }
 
 // One solver step of `x` (rows a multiple of kRowQuantum) on the CPU, computed
-// chunk by chunk, each chunk single-threaded inside an OpenMP team (see the
-// header: what keeps rows independent of their batch). The team has at least
-// two threads whenever LibTorch may use two, so that the computing thread is
-// always inside an active parallel region (where LibTorch and OpenBLAS run
-// serially), even for a single chunk.
+// chunk by chunk, each chunk a single-threaded task of an OpenMP team (see the
+// header and core/team_tasks.h: what keeps rows independent of their batch),
+// even when there is only one chunk.
 at::Tensor CpuStep(Solver solver, const VelocityFn& field, const at::Tensor& x,
                    double t, double dt) {
   const int threads = at::get_num_threads();
   if (threads <= 1) return SolverStep(solver, field, x, t, dt);
-  const int64_t tiles = x.size(0) / SamplingRun::kRowQuantum;
+  const int64_t q = SamplingRun::kRowQuantum;
+  const int64_t tiles = x.size(0) / q;
   const int64_t chunks = std::min<int64_t>(threads, tiles);
   std::vector<at::Tensor> out(chunks);
-  std::exception_ptr error;
-#pragma omp parallel num_threads(std::max <int64_t>(2, chunks))
-  {
-    const int64_t c = omp_get_thread_num();
-    if (c < chunks) {
-      try {
-        // Tiles split evenly, the first (tiles % chunks) chunks one larger.
-        const int64_t begin =
-            c * (tiles / chunks) + std::min(c, tiles % chunks);
-        const int64_t size = tiles / chunks + (c < tiles % chunks ? 1 : 0);
-        torch::NoGradGuard no_grad;  // grad mode is thread-local
-        out[c] = SolverStep(solver, field,
-                            x.narrow(0, begin * SamplingRun::kRowQuantum,
-                                     size * SamplingRun::kRowQuantum),
-                            t, dt);
-      } catch (...) {
-#pragma omp critical(proxflow_sampling_error)
-        error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  RunTeamTasks(chunks, [&](int64_t c) {
+    const Span span = EvenSpan(tiles, chunks, c);
+    torch::NoGradGuard no_grad;
+    out[c] = SolverStep(solver, field, x.narrow(0, span.begin * q, span.size * q),
+                        t, dt);
+  });
   return chunks == 1 ? out[0] : at::cat(out);
 }
 

@@ -11,6 +11,8 @@
 #include "core/datasets.h"
 #include "core/device.h"
 #include "core/lipschitz.h"
+#include "core/sharded_backward.h"
+#include "core/team_tasks.h"
 #include "core/torch_fence.h"
 #include "core/trainer_impl.h"
 
@@ -43,10 +45,157 @@ at::Tensor Trainer::Impl::DataBatch(int64_t n, at::Generator& gen) {
       0, SampleWithoutReplacement(target_pool.size(0), n, gen).to(device));
 }
 
+int64_t Trainer::Impl::Shards() const {
+  if (!device.is_cpu()) return 1;
+  return std::max<int64_t>(
+      1, std::min<int64_t>(at::get_num_threads(), options.batch_size));
+}
+
 at::Tensor Trainer::Impl::Generate(const at::Tensor& x0) {
-  return Integrate(Solver::kEuler, flow->Field(), x0, 0.0, options.flow.dt,
-                   options.flow.steps)
-      .final;
+  const auto integrate = [&](const at::Tensor& x) {
+    return Integrate(Solver::kEuler, flow->Field(), x, 0.0, options.flow.dt,
+                     options.flow.steps)
+        .final;
+  };
+  const int64_t rows = x0.size(0);
+  const int64_t shards = std::min(Shards(), rows);
+  if (shards <= 1) return integrate(x0);
+  std::vector<at::Tensor> parts(static_cast<size_t>(shards));
+  RunTeamTasks(shards, [&](int64_t i) {
+    const Span span = EvenSpan(rows, shards, i);
+    parts[i] = integrate(x0.narrow(0, span.begin, span.size));
+  });
+  return at::cat(parts, 0);
+}
+
+// The rows of shard `shard` of `shards` in x.
+at::Tensor ShardRows(const at::Tensor& x, int64_t shards, int64_t shard) {
+  const Span span = EvenSpan(x.size(0), shards, shard);
+  return x.narrow(0, span.begin, span.size);
+}
+
+std::vector<int64_t> ShardSizes(int64_t rows, int64_t shards) {
+  std::vector<int64_t> sizes;
+  for (int64_t s = 0; s < shards; ++s)
+    sizes.push_back(EvenSpan(rows, shards, s).size);
+  return sizes;
+}
+
+void Trainer::Impl::CriticStep(const at::Tensor& x_T, int64_t shards,
+                               Metrics& m) {
+  const CriticOptions& c = options.critic;
+  const int64_t batch = x_T.size(0);
+  const at::Tensor y = DataBatch(batch, rng.Get(Stream::kData));
+  const at::Tensor u =
+      at::rand({batch, 1}, rng.Get(Stream::kInterpolation), at::kFloat)
+          .to(device);
+  at::Tensor estimate, penalty;
+  const at::Tensor loss = ShardedBackward(
+      shards, critic->parameters(),
+      [&](int64_t shard) -> std::vector<at::Tensor> {
+        const at::Tensor xs = ShardRows(x_T, shards, shard);
+        const at::Tensor ys = ShardRows(y, shards, shard);
+        const at::Tensor phi_generated = critic->forward(xs);
+        const at::Tensor phi_data = critic->forward(ys);
+        return {phi_generated, phi_data,
+                GradientPenaltyRows(
+                    [&](const at::Tensor& x) { return critic->forward(x); },
+                    xs, ys, ShardRows(u, shards, shard), c.lipschitz_constant,
+                    c.lipschitz_mode, [&](const at::Tensor& x) {
+                      return critic->body()->DifferentiableInputGradient(x,
+                                                                         {});
+                    })};
+      },
+      [&](const ShardParts& parts) {
+        estimate = divergence.Estimate(JoinedPart(parts, 0),
+                                       JoinedPart(parts, 1), critic->nu());
+        penalty = JoinedPart(parts, 2).mean();
+        return -estimate + c.penalty_weight * penalty;
+      });
+  critic_optimizer->step();
+  if (c.lipschitz_mode == LipschitzMode::kSpectralNorm) {
+    ProjectSpectralNorm(*critic->body(), c.lipschitz_constant);
+  }
+  m.values = {{"critic_loss", loss.item<double>()},
+              {"divergence", estimate.item<double>()},
+              {"gradient_penalty", penalty.item<double>()}};
+}
+
+RolloutOptions Trainer::Impl::TrainingRollout() const {
+  const FlowOptions& f = options.flow;
+  RolloutOptions ro;
+  ro.dt = f.dt;
+  ro.steps = f.steps;
+  ro.point = f.kinetic_energy_point;
+  ro.create_graph = true;
+  ro.kinetic_energy = f.loss_case != LossCase::kNoOt;
+  ro.hjb = f.loss_case == LossCase::kPg || f.loss_case == LossCase::kOc;
+  return ro;
+}
+
+std::vector<Rollout> Trainer::Impl::Rollouts(const at::Tensor& x0,
+                                             int64_t shards) {
+  std::vector<Rollout> out;
+  for (int64_t s = 0; s < shards; ++s)
+    out.push_back(RollOut(*flow, ShardRows(x0, shards, s), TrainingRollout()));
+  return out;
+}
+
+void Trainer::Impl::GeneratorStep(const at::Tensor& x0,
+                                  std::vector<Rollout> rollouts, Metrics& m) {
+  const FlowOptions& f = options.flow;
+  const int64_t batch = x0.size(0);
+  const RolloutOptions ro = TrainingRollout();
+  const bool terminal_term = f.loss_case == LossCase::kOc;
+  const int64_t shards = Shards();
+  const std::vector<int64_t> rows = ShardSizes(batch, shards);
+  // Parts: φ(x_T) per row, the shard's KE, HJB (either may be undefined) and
+  // terminal residual norm.
+  at::Tensor kinetic_energy, hjb, terminal;
+  const at::Tensor loss = ShardedBackward(
+      shards, generator->parameters(),
+      [&](int64_t shard) -> std::vector<at::Tensor> {
+        // Taken, not copied: the graph is freed with the backward pass.
+        const Rollout r =
+            rollouts.empty()
+                ? RollOut(*flow, ShardRows(x0, shards, shard), ro)
+                : std::move(rollouts[shard]);
+        std::vector<at::Tensor> parts = {critic->forward(r.x_final),
+                                         r.kinetic_energy, r.hjb};
+        if (terminal_term) {
+          parts.push_back(TerminalResidualNorm(
+              *flow, [&](const at::Tensor& x) { return critic->forward(x); },
+              r.x_final, f.horizon, /*create_graph=*/true));
+        }
+        return parts;
+      },
+      [&](const ShardParts& parts) {
+        at::Tensor total = JoinedPart(parts, 0).mean();
+        kinetic_energy = RowWeightedMean(parts, 1, rows);
+        hjb = RowWeightedMean(parts, 2, rows);
+        if (kinetic_energy.defined()) total = total + f.lambda * kinetic_energy;
+        if (ro.hjb && hjb.defined()) total = total + f.hjb_weight * hjb;
+        if (terminal_term) {
+          at::Tensor norm = parts[0][3];
+          if (parts.size() > 1) {
+            at::Tensor squares = norm.square();
+            for (size_t s = 1; s < parts.size(); ++s)
+              squares = squares + parts[s][3].square();
+            norm = squares.sqrt();
+          }
+          terminal = norm / static_cast<double>(batch);
+          total = total + f.terminal_weight * terminal;
+        }
+        return total;
+      },
+      /*forward_on_caller=*/!rollouts.empty());
+  generator_optimizer->step();
+  m.values.emplace_back("generator_loss", loss.item<double>());
+  if (kinetic_energy.defined())
+    m.values.emplace_back("kinetic_energy", kinetic_energy.item<double>());
+  if (hjb.defined()) m.values.emplace_back("hjb", hjb.item<double>());
+  if (terminal.defined())
+    m.values.emplace_back("terminal", terminal.item<double>());
 }
 
 std::vector<at::Tensor> Trainer::Impl::GenerateCriticBatches(int steps,
@@ -178,68 +327,35 @@ absl::StatusOr<Metrics> Trainer::Step() {
   return Fence("training step", [&]() -> absl::StatusOr<Metrics> {
     Impl& s = *impl_;
     const TrainOptions& o = s.options;
-    const int64_t batch = o.batch_size;
-    at::Tensor critic_loss, estimate, penalty;
+    const int steps = o.critic.steps_per_iteration;
     const std::vector<at::Tensor> generated =
-        s.GenerateCriticBatches(o.critic.steps_per_iteration, batch);
-    for (int k = 0; k < o.critic.steps_per_iteration; ++k) {
-      const at::Tensor& x_T = generated[k];
-      const at::Tensor y = s.DataBatch(batch, s.rng.Get(Stream::kData));
-      const at::Tensor u =
-          at::rand({batch, 1}, s.rng.Get(Stream::kInterpolation), at::kFloat)
-              .to(s.device);
-      estimate = s.divergence.Estimate(s.critic->forward(x_T),
-                                       s.critic->forward(y), s.critic->nu());
-      penalty = GradientPenalty(
-          [&](const at::Tensor& x) { return s.critic->forward(x); }, x_T, y, u,
-          o.critic.lipschitz_constant, o.critic.lipschitz_mode,
-          [&](const at::Tensor& x) {
-            return s.critic->body()->DifferentiableInputGradient(x, {});
-          });
-      critic_loss = -estimate + o.critic.penalty_weight * penalty;
-      s.critic_optimizer->zero_grad();
-      critic_loss.backward();
-      s.critic_optimizer->step();
-      if (o.critic.lipschitz_mode == LipschitzMode::kSpectralNorm) {
-        ProjectSpectralNorm(*s.critic->body(), o.critic.lipschitz_constant);
-      }
-    }
-
-    const LossCase loss_case = o.flow.loss_case;
-    RolloutOptions ro;
-    ro.dt = o.flow.dt;
-    ro.steps = o.flow.steps;
-    ro.point = o.flow.kinetic_energy_point;
-    ro.create_graph = true;
-    ro.kinetic_energy = loss_case != LossCase::kNoOt;
-    ro.hjb = loss_case == LossCase::kPg || loss_case == LossCase::kOc;
-    const Rollout r =
-        RollOut(*s.flow, s.SourceBatch(batch, s.rng.Get(Stream::kSource)), ro);
-    at::Tensor generator_loss = s.critic->forward(r.x_final).mean();
-    if (ro.kinetic_energy)
-      generator_loss = generator_loss + o.flow.lambda * r.kinetic_energy;
-    if (ro.hjb) generator_loss = generator_loss + o.flow.hjb_weight * r.hjb;
-    at::Tensor terminal;
-    if (loss_case == LossCase::kOc) {
-      terminal = s.TerminalResidual(r.x_final, /*create_graph=*/true);
-      generator_loss = generator_loss + o.flow.terminal_weight * terminal;
-    }
-    s.generator_optimizer->zero_grad();
-    generator_loss.backward();
-    s.generator_optimizer->step();
-    ++s.iteration;
-
+        s.GenerateCriticBatches(steps, o.batch_size);
     Metrics m;
+    const int64_t shards = s.Shards();
+    if (shards > 1 && o.critic.network.architecture == Architecture::kMlp) {
+      // An MLP critic's steps cost little more per row than their fixed
+      // per-operation overhead, which shards would multiply: they run
+      // unsharded, as one task, beside the generator step's rollouts (which
+      // depend on θ alone, unchanged by the critic steps). The rollouts'
+      // source batch comes from its own stream: drawn first, it is the batch
+      // the sequential order would draw.
+      const at::Tensor x0 = s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource));
+      // The rollouts' graphs are built on this thread, which goes on to
+      // extend them (core/team_tasks.h: RunBeside).
+      std::vector<Rollout> rollouts;
+      RunBeside([&] { rollouts = s.Rollouts(x0, shards); },
+                [&] {
+                  for (int k = 0; k < steps; ++k)
+                    s.CriticStep(generated[k], 1, m);
+                });
+      s.GeneratorStep(x0, std::move(rollouts), m);
+    } else {
+      for (int k = 0; k < steps; ++k) s.CriticStep(generated[k], shards, m);
+      s.GeneratorStep(
+          s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource)), {}, m);
+    }
+    ++s.iteration;
     m.iteration = s.iteration;
-    m.values = {{"critic_loss", critic_loss.item<double>()},
-                {"divergence", estimate.item<double>()},
-                {"gradient_penalty", penalty.item<double>()},
-                {"generator_loss", generator_loss.item<double>()}};
-    if (ro.kinetic_energy)
-      m.values.emplace_back("kinetic_energy", r.kinetic_energy.item<double>());
-    if (r.hjb.defined()) m.values.emplace_back("hjb", r.hjb.item<double>());
-    if (terminal.defined())
-      m.values.emplace_back("terminal", terminal.item<double>());
     return m;
   });
 }

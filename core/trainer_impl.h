@@ -80,13 +80,29 @@ struct Trainer::Impl {
   at::Tensor SourceBatch(int64_t n, at::Generator& gen);
   // A batch of n target samples, distinct pool indices drawn with `gen`.
   at::Tensor DataBatch(int64_t n, at::Generator& gen);
-  // x_T of the training flow (Euler, training dt) without graph to θ.
+  // How many data-parallel shards a training step cuts its batch into: one per
+  // LibTorch thread on the CPU (at most one per row), one on a device. A
+  // step's bits depend on this count (core/sharded_backward.h).
+  int64_t Shards() const;
+  // x_T of the training flow (Euler, training dt) without graph to θ, the
+  // rows cut into Shards() tasks (rows are independent).
   at::Tensor Generate(const at::Tensor& x0);
   // x_T for each of `steps` critic steps (`batch` rows each, generated without
   // a graph to θ), from source batches drawn in step order.
   std::vector<at::Tensor> GenerateCriticBatches(int steps, int64_t batch);
   // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N; differentiable when create_graph.
   at::Tensor TerminalResidual(const at::Tensor& x_T, bool create_graph);
+  // One critic step (options.critic) on generated x_T over `shards` shards;
+  // sets m.values to its metrics.
+  void CriticStep(const at::Tensor& x_T, int64_t shards, Metrics& m);
+  // The generator step's rollouts (with graph) from x0, one per shard.
+  std::vector<Rollout> Rollouts(const at::Tensor& x0, int64_t shards);
+  // One generator step from x0 over Shards() shards, on `rollouts` when given
+  // (one per shard) or on rollouts it computes; appends its metrics to `m`.
+  void GeneratorStep(const at::Tensor& x0, std::vector<Rollout> rollouts,
+                     Metrics& m);
+  // The generator step's rollout options.
+  RolloutOptions TrainingRollout() const;
   // The class monitor's metrics of the flow now (builds the monitor on first
   // use); empty when the monitor is unavailable for this dataset.
   absl::StatusOr<std::vector<std::pair<std::string, double>>> ClassMetrics();

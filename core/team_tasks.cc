@@ -1,0 +1,78 @@
+#include "core/team_tasks.h"
+
+#include <ATen/ThreadLocalState.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <vector>
+
+namespace proxflow::core {
+
+void RunTeamTasks(int64_t count, const std::function<void(int64_t)>& task) {
+  if (count <= 0) return;
+  if (omp_in_parallel()) {
+    // A nested team would have one thread (nesting is off): run in order.
+    for (int64_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  const at::ThreadLocalState state;  // the caller's grad mode and the rest
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(count));
+  // Tasks are claimed, not assigned: a thread the OS has not scheduled yet (a
+  // busy neighbour on its core, a slow wake-up) leaves its task to the others.
+  std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(static_cast<int>(std::max<int64_t>(2, count)))
+  {
+    at::ThreadLocalStateGuard guard(state);
+    for (int64_t i = next++; i < count; i = next++) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[static_cast<size_t>(i)] = std::current_exception();
+      }
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+void RunBeside(const std::function<void()>& on_caller,
+               const std::function<void()>& beside) {
+  if (omp_in_parallel()) {
+    beside();
+    on_caller();
+    return;
+  }
+  const at::ThreadLocalState state;
+  std::exception_ptr errors[2];
+#pragma omp parallel num_threads(2)
+  {
+    // Thread 0 of a team is the thread that opened it.
+    const int i = omp_get_thread_num();
+    if (i < 2) {
+      try {
+        at::ThreadLocalStateGuard guard(state);
+        if (i == 0) {
+          on_caller();
+        } else {
+          beside();
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+Span EvenSpan(int64_t count, int64_t parts, int64_t part) {
+  const int64_t base = count / parts;
+  const int64_t extra = count % parts;
+  return {part * base + std::min(part, extra), base + (part < extra ? 1 : 0)};
+}
+
+}  // namespace proxflow::core
