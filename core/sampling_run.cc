@@ -65,8 +65,8 @@ at::Tensor CpuStep(Solver solver, const VelocityFn& field, const at::Tensor& x,
   RunTeamTasks(chunks, [&](int64_t c) {
     const Span span = EvenSpan(tiles, chunks, c);
     torch::NoGradGuard no_grad;
-    out[c] = SolverStep(solver, field, x.narrow(0, span.begin * q, span.size * q),
-                        t, dt);
+    out[c] = SolverStep(solver, field,
+                        x.narrow(0, span.begin * q, span.size * q), t, dt);
   });
   return chunks == 1 ? out[0] : at::cat(out);
 }
@@ -81,7 +81,8 @@ at::Tensor DeviceStep(Solver solver, const VelocityFn& field,
   std::vector<at::Tensor> out;
   out.reserve(tiles);
   for (int64_t i = 0; i < tiles; ++i) {
-    out.push_back(SolverStep(solver, field, x.narrow(0, i * tile, tile), t, dt));
+    out.push_back(
+        SolverStep(solver, field, x.narrow(0, i * tile, tile), t, dt));
   }
   return at::cat(out);
 }

@@ -119,7 +119,8 @@ at::Tensor RowWeightedMean(const ShardParts& parts, size_t j,
       std::accumulate(rows.begin(), rows.end(), int64_t{0}));
   at::Tensor mean;
   for (size_t s = 0; s < parts.size(); ++s) {
-    const at::Tensor term = parts[s][j] * (static_cast<double>(rows[s]) / total);
+    const at::Tensor term =
+        parts[s][j] * (static_cast<double>(rows[s]) / total);
     mean = mean.defined() ? mean + term : term;
   }
   return mean;

@@ -22,7 +22,8 @@ void RunTeamTasks(int64_t count, const std::function<void(int64_t)>& task) {
   // Tasks are claimed, not assigned: a thread the OS has not scheduled yet (a
   // busy neighbour on its core, a slow wake-up) leaves its task to the others.
   std::atomic<int64_t> next{0};
-#pragma omp parallel num_threads(static_cast<int>(std::max<int64_t>(2, count)))
+  const int team = static_cast<int>(std::max<int64_t>(2, count));
+#pragma omp parallel num_threads(team)
   {
     at::ThreadLocalStateGuard guard(state);
     for (int64_t i = next++; i < count; i = next++) {

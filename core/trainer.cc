@@ -99,11 +99,11 @@ void Trainer::Impl::CriticStep(const at::Tensor& x_T, int64_t shards,
         const at::Tensor phi_data = critic->forward(ys);
         return {phi_generated, phi_data,
                 GradientPenaltyRows(
-                    [&](const at::Tensor& x) { return critic->forward(x); },
-                    xs, ys, ShardRows(u, shards, shard), c.lipschitz_constant,
-                    c.lipschitz_mode, [&](const at::Tensor& x) {
-                      return critic->body()->DifferentiableInputGradient(x,
-                                                                         {});
+                    [&](const at::Tensor& x) { return critic->forward(x); }, xs,
+                    ys, ShardRows(u, shards, shard), c.lipschitz_constant,
+                    c.lipschitz_mode,
+                    [&](const at::Tensor& x) {
+                      return critic->body()->DifferentiableInputGradient(x, {});
                     })};
       },
       [&](const ShardParts& parts) {
@@ -156,10 +156,9 @@ void Trainer::Impl::GeneratorStep(const at::Tensor& x0,
       shards, generator->parameters(),
       [&](int64_t shard) -> std::vector<at::Tensor> {
         // Taken, not copied: the graph is freed with the backward pass.
-        const Rollout r =
-            rollouts.empty()
-                ? RollOut(*flow, ShardRows(x0, shards, shard), ro)
-                : std::move(rollouts[shard]);
+        const Rollout r = rollouts.empty()
+                              ? RollOut(*flow, ShardRows(x0, shards, shard), ro)
+                              : std::move(rollouts[shard]);
         std::vector<at::Tensor> parts = {critic->forward(r.x_final),
                                          r.kinetic_energy, r.hjb};
         if (terminal_term) {
@@ -339,7 +338,8 @@ absl::StatusOr<Metrics> Trainer::Step() {
       // depend on θ alone, unchanged by the critic steps). The rollouts'
       // source batch comes from its own stream: drawn first, it is the batch
       // the sequential order would draw.
-      const at::Tensor x0 = s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource));
+      const at::Tensor x0 =
+          s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource));
       // The rollouts' graphs are built on this thread, which goes on to
       // extend them (core/team_tasks.h: RunBeside).
       std::vector<Rollout> rollouts;
@@ -351,8 +351,8 @@ absl::StatusOr<Metrics> Trainer::Step() {
       s.GeneratorStep(x0, std::move(rollouts), m);
     } else {
       for (int k = 0; k < steps; ++k) s.CriticStep(generated[k], shards, m);
-      s.GeneratorStep(
-          s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource)), {}, m);
+      s.GeneratorStep(s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource)),
+                      {}, m);
     }
     ++s.iteration;
     m.iteration = s.iteration;

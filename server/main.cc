@@ -128,7 +128,8 @@ bool IsLoopback(const std::string& listen) {
 
 int main(int argc, char** argv) {
   // Before any thread starts: may re-execute with better BLAS kernels.
-  const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
+  const proxflow::BlasKernels blas =
+      proxflow::SelectBlasKernels(argv, /*passive_openmp_wait=*/true);
   proxflow::SetProgramHelp(
       "training jobs, the checkpoint registry, datasets and "
       "sampling over gRPC (README: Server).\n\n"
@@ -251,12 +252,12 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "proxflow-server: serving on port %d (data %s, devices %s, "
                "%d torch threads, LibTorch %s, OpenBLAS %s kernels chosen by "
-               "%s)\n",
+               "%s, OpenMP wait %s)\n",
                port, options.data_dir.c_str(),
                absl::StrJoin(options.devices, ",").c_str(), *threads,
                core::TorchVersion().c_str(),
                blas.core.empty() ? "no" : blas.core.c_str(),
-               blas.chosen_by.c_str());
+               blas.chosen_by.c_str(), blas.openmp_wait.c_str());
   std::fprintf(stderr, "proxflow-server: built-in datasets: %s\n",
                (*server)->builtin_datasets().Describe().c_str());
   std::fprintf(stderr, "proxflow-server: TLS %s, authentication %s\n",

@@ -14,6 +14,9 @@ namespace {
 
 constexpr char kCoreVariable[] = "OPENBLAS_CORETYPE";
 constexpr char kSelectedVariable[] = "PROXFLOW_BLAS_CORE_SELECTED";
+constexpr char kWaitVariable[] = "OMP_WAIT_POLICY";
+constexpr char kSpinVariable[] = "GOMP_SPINCOUNT";
+constexpr char kWaitSelectedVariable[] = "PROXFLOW_OMP_WAIT_SELECTED";
 
 // OpenBLAS's own report of its kernels; empty without OpenBLAS.
 std::string OpenBlasCore() {
@@ -73,26 +76,53 @@ BlasKernels CurrentBlasKernels() {
   } else {
     kernels.chosen_by = "openblas";
   }
+  if (std::getenv(kWaitSelectedVariable) != nullptr) {
+    kernels.openmp_wait = "PASSIVE (proxflow)";
+  } else if (const char* wait = std::getenv(kWaitVariable)) {
+    kernels.openmp_wait = std::string(kWaitVariable) + "=" + wait;
+  } else if (const char* spin = std::getenv(kSpinVariable)) {
+    kernels.openmp_wait = std::string(kSpinVariable) + "=" + spin;
+  } else {
+    kernels.openmp_wait = "default";
+  }
   return kernels;
 }
 
-BlasKernels SelectBlasKernels(char** argv) {
+BlasKernels SelectBlasKernels(char** argv, bool passive_openmp_wait) {
   BlasKernels kernels = CurrentBlasKernels();
   const std::string better = ReexecutionCore(
       kernels.core, std::getenv(kCoreVariable) != nullptr, DetectCpuFeatures());
-  if (better.empty()) return kernels;
-  setenv(kCoreVariable, better.c_str(), /*overwrite=*/0);
-  setenv(kSelectedVariable, "1", /*overwrite=*/1);
+  const bool set_wait = passive_openmp_wait &&
+                        std::getenv(kWaitVariable) == nullptr &&
+                        std::getenv(kSpinVariable) == nullptr;
+  if (better.empty() && !set_wait) return kernels;
+  if (!better.empty()) {
+    setenv(kCoreVariable, better.c_str(), /*overwrite=*/0);
+    setenv(kSelectedVariable, "1", /*overwrite=*/1);
+  }
+  if (set_wait) {
+    setenv(kWaitVariable, "PASSIVE", /*overwrite=*/0);
+    setenv(kWaitSelectedVariable, "1", /*overwrite=*/1);
+  }
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
-  // Still here: the re-execution failed; run on the kernels we have.
-  std::fprintf(stderr,
-               "proxflow: cannot re-execute with %s=%s (%s); running on "
-               "OpenBLAS's %s kernels\n",
-               kCoreVariable, better.c_str(), std::strerror(errno),
-               kernels.core.c_str());
-  unsetenv(kCoreVariable);
-  unsetenv(kSelectedVariable);
+  // Still here: the re-execution failed; run as we are.
+  std::fprintf(
+      stderr,
+      "proxflow: cannot re-execute with %s%s%s (%s); running on "
+      "OpenBLAS's %s kernels and OpenMP's default wait policy\n",
+      better.empty() ? "" : (std::string(kCoreVariable) + "=" + better).c_str(),
+      !better.empty() && set_wait ? " and " : "",
+      set_wait ? "OMP_WAIT_POLICY=PASSIVE" : "", std::strerror(errno),
+      kernels.core.c_str());
+  if (!better.empty()) {
+    unsetenv(kCoreVariable);
+    unsetenv(kSelectedVariable);
+  }
+  if (set_wait) {
+    unsetenv(kWaitVariable);
+    unsetenv(kWaitSelectedVariable);
+  }
   return kernels;
 }
 

@@ -21,6 +21,10 @@ struct BlasKernels {
   // "proxflow" (set by SelectBlasKernels before a re-execution) or
   // "openblas" (its own detection was kept).
   std::string chosen_by;
+  // The OpenMP wait policy the process runs under, for the log:
+  // "PASSIVE (proxflow)" when SelectBlasKernels set it, the user's
+  // OMP_WAIT_POLICY / GOMP_SPINCOUNT ("OMP_WAIT_POLICY=..."), or "default".
+  std::string openmp_wait;
 };
 
 // What a CPU offers OpenBLAS's kernels.
@@ -52,7 +56,15 @@ bool CpuRunsBlasCore(const std::string& core, const CpuFeatures& cpu);
 // arguments; it does not return then. A user's own OPENBLAS_CORETYPE is never
 // changed. If the re-execution fails, returns and the program runs on the
 // kernels it has. Returns the kernels in use, for the log.
-BlasKernels SelectBlasKernels(char** argv);
+//
+// With `passive_openmp_wait` (the server, the lab, the benchmarks) and neither
+// OMP_WAIT_POLICY nor GOMP_SPINCOUNT set, also sets OMP_WAIT_POLICY=PASSIVE
+// (libgomp, like OpenBLAS, reads its environment once, when it loads), in the
+// same single re-execution. libgomp's default spins an idle team thread for
+// up to ~300,000 iterations between parallel regions; beside one busy process
+// on a 2-core machine that spinning thread and the neighbour take turns on a
+// core and training fell to a third of its idle rate (docs/PERFORMANCE.md).
+BlasKernels SelectBlasKernels(char** argv, bool passive_openmp_wait = false);
 
 // The kernels in use, without changing anything.
 BlasKernels CurrentBlasKernels();

@@ -40,14 +40,17 @@ at::Tensor ShardedLoss(const Problem& p, int64_t shards) {
       shards, p.params(),
       [&](int64_t s) -> std::vector<at::Tensor> {
         const Span span = EvenSpan(p.x.size(0), shards, s);
-        const at::Tensor h = at::tanh(at::matmul(p.x.narrow(0, span.begin, span.size), p.w) + p.b);
+        const at::Tensor h = at::tanh(
+            at::matmul(p.x.narrow(0, span.begin, span.size), p.w) + p.b);
         return {h.sum(1), h.square().sum(), at::Tensor()};
       },
       [&](const ShardParts& parts) {
         at::Tensor squares = parts[0][1];
-        for (size_t s = 1; s < parts.size(); ++s) squares = squares + parts[s][1];
+        for (size_t s = 1; s < parts.size(); ++s)
+          squares = squares + parts[s][1];
         EXPECT_FALSE(parts[0][2].defined());
-        return at::logsumexp(JoinedPart(parts, 0), 0) + squares.sqrt() * p.shift;
+        return at::logsumexp(JoinedPart(parts, 0), 0) +
+               squares.sqrt() * p.shift;
       });
 }
 
@@ -79,7 +82,8 @@ TEST(ShardedBackward, AnyShardCountGivesTheOneGraphGradient) {
           << (got[i] - expected[i]).abs().max().item<float>();
     }
     if (shards == 1) {
-      for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(at::equal(got[i], expected[i]));
+      for (size_t i = 0; i < 3; ++i)
+        EXPECT_TRUE(at::equal(got[i], expected[i]));
     }
     EXPECT_FALSE(p.unused.grad().defined());  // never reached: stays undefined
   }
@@ -98,7 +102,8 @@ TEST(ShardedBackward, AGivenShardCountGivesTheSameBitsOnAnyThreadCount) {
       continue;
     }
     for (size_t i = 0; i < 3; ++i)
-      EXPECT_TRUE(at::equal(got[i], first[i])) << "parameter " << i << ", " << t << " threads";
+      EXPECT_TRUE(at::equal(got[i], first[i]))
+          << "parameter " << i << ", " << t << " threads";
   }
   at::set_num_threads(threads);
 }

@@ -109,7 +109,8 @@ pb::TrainingConfig DataParallelConfig(int variant) {
       break;
     case 1:
       c.mutable_flow()->set_loss_case(pb::LOSS_CASE_OC);
-      c.mutable_critic()->set_lipschitz_mode(pb::LIPSCHITZ_MODE_TWO_SIDED_PENALTY);
+      c.mutable_critic()->set_lipschitz_mode(
+          pb::LIPSCHITZ_MODE_TWO_SIDED_PENALTY);
       break;
     case 2:
       c.mutable_flow()->set_loss_case(pb::LOSS_CASE_PG);

@@ -262,7 +262,9 @@ void Register() {
 }  // namespace proxflow::core
 
 int main(int argc, char** argv) {
-  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SelectBlasKernels(
+      argv,
+      /*passive_openmp_wait=*/true);  // may re-execute; see blas_kernels.h
   int threads = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0)

@@ -261,7 +261,9 @@ absl::Status Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SelectBlasKernels(
+      argv,
+      /*passive_openmp_wait=*/true);  // may re-execute; see blas_kernels.h
   proxflow::SetProgramHelp(
       "registry save, list and download speed against an in-process server "
       "(docs/PERFORMANCE.md)\n\n  proxflow-registry-bench [flags]");

@@ -288,7 +288,9 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SelectBlasKernels(
+      argv,
+      /*passive_openmp_wait=*/true);  // may re-execute; see blas_kernels.h
   proxflow::SetProgramHelp(
       "sampling throughput and latency through the service against in-process "
       "sampling (docs/PERFORMANCE.md)\n\n  proxflow-sample-bench [flags]");

@@ -166,7 +166,9 @@ absl::Status Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  proxflow::SelectBlasKernels(argv);  // may re-execute; see blas_kernels.h
+  proxflow::SelectBlasKernels(
+      argv,
+      /*passive_openmp_wait=*/true);  // may re-execute; see blas_kernels.h
   proxflow::SetProgramHelp(
       "training through the service against the core library in process "
       "(docs/PERFORMANCE.md)\n\n  proxflow-server-bench [flags]");

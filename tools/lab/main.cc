@@ -317,7 +317,8 @@ absl::Status ConvertCheckpoint(const std::string& in, const std::string& out) {
 
 int main(int argc, char** argv) {
   // Before any thread starts: may re-execute with better BLAS kernels.
-  const proxflow::BlasKernels blas = proxflow::SelectBlasKernels(argv);
+  const proxflow::BlasKernels blas =
+      proxflow::SelectBlasKernels(argv, /*passive_openmp_wait=*/true);
   proxflow::SetProgramHelp(
       "experiments on the core library, in process.\n\n"
       "  proxflow-lab train               in-process training, evaluation, "
@@ -341,10 +342,10 @@ int main(int argc, char** argv) {
   if (!threads.ok()) return Fail(threads.status());
   std::fprintf(stderr,
                "proxflow-lab: LibTorch %s, %d threads, OpenBLAS %s kernels "
-               "(chosen by %s)\n",
+               "(chosen by %s), OpenMP wait %s\n",
                proxflow::core::TorchVersion().c_str(), *threads,
                blas.core.empty() ? "no" : blas.core.c_str(),
-               blas.chosen_by.c_str());
+               blas.chosen_by.c_str(), blas.openmp_wait.c_str());
   if (words == std::vector<std::string>{"train"}) return Train();
   if (words == std::vector<std::string>{"bench", "train"}) {
     proxflow::lab::BenchTrainCommand command;
@@ -388,8 +389,8 @@ int main(int argc, char** argv) {
     // OPENBLAS_CORETYPE may name ones it lacks; compare_reference.sh asks).
     std::printf(
         "{\"openblas_core\": \"%s\", \"chosen_by\": \"%s\", "
-        "\"cpu_runs_core\": %s}\n",
-        blas.core.c_str(), blas.chosen_by.c_str(),
+        "\"openmp_wait\": \"%s\", \"cpu_runs_core\": %s}\n",
+        blas.core.c_str(), blas.chosen_by.c_str(), blas.openmp_wait.c_str(),
         proxflow::CpuRunsBlasCore(blas.core, proxflow::DetectCpuFeatures())
             ? "true"
             : "false");
