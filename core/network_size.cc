@@ -34,9 +34,11 @@ int64_t NetworkParameters(const NetworkOptions& n, int inputs, int outputs) {
 
 int64_t GeneratorParameters(const TrainOptions& o) {
   const int d = DataDimension(o);
-  return NetworkParameters(
-      o.generator.network, d + 1,
-      o.generator.form == GeneratorForm::kPotential ? 1 : d);
+  const bool potential = o.generator.form == GeneratorForm::kPotential;
+  // FlowNetImpl's (a₀, a₁) of the quadratic term.
+  const int64_t quadratic = potential && o.generator.network.quadratic ? 2 : 0;
+  return NetworkParameters(o.generator.network, d + 1, potential ? 1 : d) +
+         quadratic;
 }
 
 int64_t CriticParameters(const TrainOptions& o) {

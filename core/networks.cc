@@ -67,6 +67,9 @@ FlowNetImpl::FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
   }
   layers_->push_back(torch::nn::Linear(in, output_dim));
   register_module("layers", layers_);
+  if (options.quadratic && with_time && output_dim == 1) {
+    quadratic_ = register_parameter("quadratic", at::zeros({2}));
+  }
 }
 
 torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
@@ -91,7 +94,14 @@ torch::Tensor FlowNetImpl::forward(const torch::Tensor& x,
     }
   }
   if (bf16_) h = h.to(at::kFloat);
-  return output_dim_ == 1 ? h.squeeze(1) : h;
+  if (output_dim_ != 1) return h;
+  torch::Tensor u = h.squeeze(1);
+  if (quadratic_.defined()) {
+    const torch::Tensor a =
+        quadratic_[0] + quadratic_[1] * t.to(quadratic_.dtype()).reshape({-1});
+    u = u + 0.5 * a * x.to(quadratic_.dtype()).square().sum(1);
+  }
+  return u;
 }
 
 torch::Tensor FlowNetImpl::InputGradient(const torch::Tensor& x,
@@ -179,6 +189,9 @@ absl::StatusOr<kernels::NetWeights> FlowNetImpl::RowwiseWeights() const {
                               copy(linear->weight, "a layer's weight"));
     PROXFLOW_ASSIGN_OR_RETURN(layer.bias, copy(linear->bias, "a layer's bias"));
     w.layers.push_back(std::move(layer));
+  }
+  if (quadratic_.defined()) {
+    PROXFLOW_ASSIGN_OR_RETURN(w.quadratic, copy(quadratic_, "quadratic"));
   }
   return w;
 }

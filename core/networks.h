@@ -41,7 +41,8 @@ class FlowNetImpl : public torch::nn::Module {
  public:
   // `input_dim`: dimension of x; `with_time`: whether t is an input;
   // `output_dim`: 1 for potentials and critics, input_dim for a direct
-  // velocity.
+  // velocity. `options.quadratic` adds ½(a₀ + a₁t)‖x‖² to a potential's
+  // output (with_time and output_dim 1; ignored otherwise).
   FlowNetImpl(int64_t input_dim, bool with_time, int64_t output_dim,
               const NetworkOptions& options);
 
@@ -53,8 +54,9 @@ class FlowNetImpl : public torch::nn::Module {
 
   // Whether InputGradient() is available: an MLP body (no conv trunk) with a
   // scalar output.
+  // Not with the quadratic term (autograd computes ∇U then).
   bool has_analytic_input_gradient() const {
-    return !trunk_ && output_dim_ == 1;
+    return !trunk_ && output_dim_ == 1 && !quadratic_.defined();
   }
 
   // ∂forward(x, t)/∂x for a scalar-output MLP, by an explicit backward pass
@@ -93,6 +95,9 @@ class FlowNetImpl : public torch::nn::Module {
   Activation activation_;
   ConvTrunk trunk_{nullptr};
   torch::nn::ModuleList layers_;
+  // (a₀, a₁) of the potential's ½(a₀ + a₁t)‖x‖² (NetworkOptions::quadratic),
+  // the parameter "quadratic"; undefined without the term.
+  torch::Tensor quadratic_;
 };
 TORCH_MODULE(FlowNet);
 

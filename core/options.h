@@ -51,6 +51,9 @@ struct NetworkOptions {
   int depth = 0;  // hidden layers
   int width = 0;  // units per hidden layer
   Activation activation = Activation::kTanh;
+  // Potentials only (generator.quadratic): U += ½(a₀ + a₁t)‖x‖², a₀ and a₁
+  // learned, zero at start.
+  bool quadratic = false;
 };
 
 struct DatasetOptions {

@@ -410,6 +410,13 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
       CheckRange("eval_batch_size", full.eval_batch_size(), 1, 1000000));
   PROXFLOW_RETURN_IF_ERROR(CheckRange<int64_t>(
       "checkpoint_interval", full.checkpoint_interval(), 0, 10000000));
+  o.generator.network.quadratic = full.generator().quadratic();
+  if (o.generator.network.quadratic &&
+      o.generator.form != GeneratorForm::kPotential) {
+    return Invalid("generator.quadratic",
+                   "needs GENERATOR_FORM_POTENTIAL (it is a term of U)",
+                   "true");
+  }
   if (o.generator.form == GeneratorForm::kDirectVelocity &&
       (o.flow.loss_case == LossCase::kPg ||
        o.flow.loss_case == LossCase::kOc)) {

@@ -237,6 +237,8 @@ at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T,
 Networks MakeNetworks(const TrainOptions& options) {
   const int64_t d = options.dataset.dimension;
   const bool potential = options.generator.form == GeneratorForm::kPotential;
+  // NetworkOptions::quadratic is the generator's alone (the resolver sets it
+  // for potentials only).
   return {FlowNet(d, /*with_time=*/true, potential ? 1 : d,
                   options.generator.network),
           Critic(d, options.critic.network)};

@@ -225,6 +225,12 @@ absl::StatusOr<RowwiseNet> RowwiseNet::Create(const NetWeights& w,
     std::copy(w.layers.back().weight.begin(), w.layers.back().weight.end(),
               net.output_row_.begin());
   }
+  if (!w.quadratic.empty() && (!potential || w.quadratic.size() != 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the quadratic term needs a potential and 2 values, got ",
+        w.quadratic.size(), potential ? "" : " on a direct velocity"));
+  }
+  net.quadratic_ = w.quadratic;
   return net;
 }
 
@@ -392,6 +398,11 @@ void RowwiseNet::Evaluate(const float* x, int64_t n, float t, float scale,
           ob[b * input_dim_ + k] = s.b[b * in_stride + k] * scale;
         }
       }
+    }
+    if (!quadratic_.empty()) {
+      // ∇ₓ ½(a₀ + a₁t)‖x‖² = (a₀ + a₁t)·x, row by row.
+      const float a = (quadratic_[0] + quadratic_[1] * t) * scale;
+      for (int64_t i = 0; i < rows * input_dim_; ++i) ob[i] += a * xb[i];
     }
   }
 }

@@ -43,6 +43,8 @@ struct NetWeights {
     std::vector<float> bias;    // (out)
   };
   std::vector<Linear> layers;  // hidden layers, then the output layer
+  // A potential's (a₀, a₁) of ½(a₀ + a₁t)‖x‖² added to U; empty: no term.
+  std::vector<float> quadratic;
 };
 
 class RowwiseNet {
@@ -96,6 +98,7 @@ class RowwiseNet {
   std::vector<float> conv1_back_;  // flipped: 7 × 7 × 8 (out) × 1
   std::vector<Layer> layers_;      // hidden layers, then the output layer
   std::vector<float> output_row_;  // a potential's w (its gradient seed)
+  std::vector<float> quadratic_;   // (a₀, a₁) or empty
 };
 
 }  // namespace proxflow::core::kernels

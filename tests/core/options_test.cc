@@ -285,7 +285,14 @@ INSTANTIATE_TEST_SUITE_P(
                       pb::GENERATOR_FORM_DIRECT_VELOCITY);
                   c.mutable_flow()->set_loss_case(pb::LOSS_CASE_PG);
                 },
-                "training.flow.loss_case", "LOSS_CASE_PG"}),
+                "training.flow.loss_case", "LOSS_CASE_PG"},
+        BadCase{"quadratic_direct",
+                [](pb::TrainingConfig& c) {
+                  c.mutable_generator()->set_form(
+                      pb::GENERATOR_FORM_DIRECT_VELOCITY);
+                  c.mutable_generator()->set_quadratic(true);
+                },
+                "training.generator.quadratic", "true"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return info.param.name;
     });

@@ -1,7 +1,8 @@
 // The rowwise field (the CPU sampling path) computes the same velocity as the
 // LibTorch path (autograd ∇ₓU, or the network's forward) to float rounding,
 // for every preset's network in both generator forms and for each activation;
-// its weight snapshot follows updates of the network; bf16 falls back.
+// with and without the potential's quadratic term; its weight snapshot follows
+// updates of the network; bf16 falls back.
 #include "core/rowwise_field.h"
 
 #include <ATen/ATen.h>
@@ -23,6 +24,7 @@ struct Case {
   const char* preset;
   pb::GeneratorForm form;
   pb::Activation activation;  // ACTIVATION_UNSPECIFIED: the preset's
+  bool quadratic = false;     // generator.quadratic, with a₀, a₁ ≠ 0
 };
 
 class RowwiseFieldTest : public ::testing::TestWithParam<Case> {};
@@ -36,10 +38,18 @@ TEST_P(RowwiseFieldTest, MatchesTheLibTorchVelocity) {
   if (c.activation != pb::ACTIVATION_UNSPECIFIED) {
     config.mutable_generator()->mutable_network()->set_activation(c.activation);
   }
+  config.mutable_generator()->set_quadratic(c.quadratic);
   auto options = ResolveTrainOptions(config);
   ASSERT_TRUE(options.ok()) << options.status();
   at::manual_seed(5);
   Networks nets = MakeNetworks(*options);
+  torch::Tensor* quadratic =
+      nets.generator->named_parameters().find("quadratic");
+  ASSERT_EQ(quadratic != nullptr, c.quadratic);
+  if (quadratic != nullptr) {
+    torch::NoGradGuard no_grad;
+    quadratic->copy_(at::tensor({0.3f, -0.25f}));
+  }
   for (auto& p : nets.generator->parameters()) p.set_requires_grad(false);
   Flow flow(nets.generator, options->generator.form, options->flow.lambda);
   auto field = RowwiseVelocityField(flow);
@@ -74,7 +84,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"mnist_velocity", "mnist", pb::GENERATOR_FORM_DIRECT_VELOCITY,
              pb::ACTIVATION_UNSPECIFIED},
         Case{"mnist_tanh", "mnist", pb::GENERATOR_FORM_POTENTIAL,
-             pb::ACTIVATION_TANH}),
+             pb::ACTIVATION_TANH},
+        Case{"toy_quadratic", "toy-2d", pb::GENERATOR_FORM_POTENTIAL,
+             pb::ACTIVATION_UNSPECIFIED, true},
+        Case{"mnist_quadratic", "mnist", pb::GENERATOR_FORM_POTENTIAL,
+             pb::ACTIVATION_UNSPECIFIED, true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(RowwiseField, FollowsUpdatesOfTheNetworkAndFallsBackForBf16) {
