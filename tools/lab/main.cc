@@ -11,7 +11,7 @@
 //   proxflow-lab repro mnist [--methods w1w2,w2,w1,none] [--iterations N]
 //                      [--seed S | --seeds 0,1,2] [--eval_samples N]
 //                      [--classifier_epochs 4] [--eval_interval N]
-//                      [--cache_dir DIR] [--out_dir DIR]
+//                      [--cache_dir DIR] [--save_checkpoints] [--out_dir DIR]
 //   proxflow-lab bench train [--preset toy-2d] [--iterations 200] [--repeats 3]
 //   proxflow-lab bench sample [--preset toy-2d] [--batches 1,16,256,4096]
 //                      [--steps K] [--repeats 3]
@@ -97,6 +97,9 @@ ABSL_FLAG(int64_t, eval_interval, 0,
           "repro mnist: evaluate every N iterations (class coverage, largest "
           "class share, Fréchet from the class monitor) for the report's "
           "coverage curve; 0: at the end only");
+ABSL_FLAG(bool, save_checkpoints, false,
+          "repro mnist: write each run's final checkpoint as OUT_DIR/STEM.pxf "
+          "(what proxflow ckpt upload takes)");
 ABSL_FLAG(std::string, cache_dir, "",
           "repro mnist: classifier weights cache (default OUT_DIR/../"
           ".classifier-cache)");
@@ -288,6 +291,7 @@ int ReproMnist(const std::string& command_line) {
   }
   command.mnist_dir = MnistDir();
   command.cache_dir = absl::GetFlag(FLAGS_cache_dir);
+  command.save_checkpoints = absl::GetFlag(FLAGS_save_checkpoints);
   return RunStudy(
       [&](const std::atomic<bool>* cancel) {
         return proxflow::lab::RunReproMnist(command, cancel);

@@ -260,6 +260,12 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
         }
       }
     }
+    if (command.save_checkpoints && measurable) {
+      PROXFLOW_ASSIGN_OR_RETURN(std::string checkpoint,
+                                trainer->SerializeCheckpoint());
+      PROXFLOW_RETURN_IF_ERROR(WriteFileAtomically(
+          absl::StrCat(command.out_dir, "/", stem, ".pxf"), checkpoint));
+    }
     report.runs.push_back(std::move(r));
     PROXFLOW_RETURN_IF_ERROR(WriteReport(command.out_dir, report));
   }
