@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       proxflow::SelectBlasKernels(argv, /*passive_openmp_wait=*/true);
   proxflow::SetProgramHelp(
       "training jobs, the checkpoint registry, datasets and "
-      "sampling over gRPC (README: Server).\n\n"
+      "sampling over gRPC (docs/SERVER.md).\n\n"
       "  proxflow-server [--listen 127.0.0.1:50051] [--data_dir DIR] "
       "[--datasets_root DIR] "
       "[--device auto] [--threads N] [--metrics_listen HOST:PORT] ...");
