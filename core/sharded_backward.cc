@@ -53,8 +53,11 @@ at::Tensor ShardedBackward(
   // The combine's graph starts at detached copies of the parts.
   ShardParts leaves = parts;
   std::vector<at::Tensor> inputs;  // the leaves that require grad, then params
-  for (auto& shard : leaves) {
-    for (at::Tensor& t : shard) {
+  // Shard s's leaves start at inputs[first_leaf[s]].
+  std::vector<size_t> first_leaf(static_cast<size_t>(shards), 0);
+  for (size_t s = 0; s < leaves.size(); ++s) {
+    first_leaf[s] = inputs.size();
+    for (at::Tensor& t : leaves[s]) {
       if (t.defined() && t.requires_grad()) {
         t = t.detach().requires_grad_(true);
         inputs.push_back(t);
@@ -70,12 +73,6 @@ at::Tensor ShardedBackward(
 
   // Each shard's backward pass from the gradients at its parts.
   std::vector<std::vector<at::Tensor>> shard_grads(static_cast<size_t>(shards));
-  std::vector<size_t> first_leaf(static_cast<size_t>(shards), 0);
-  for (size_t s = 0, next = 0; s < parts.size(); ++s) {
-    first_leaf[s] = next;
-    for (const at::Tensor& t : parts[s])
-      if (t.defined() && t.requires_grad()) ++next;
-  }
   RunTeamTasks(shards, [&](int64_t s) {
     std::vector<at::Tensor> outputs, grad_outputs;
     size_t leaf = first_leaf[s];

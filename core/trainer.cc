@@ -227,13 +227,6 @@ std::vector<at::Tensor> Trainer::Impl::GenerateCriticBatches(int steps,
   return generated;
 }
 
-at::Tensor Trainer::Impl::TerminalResidual(const at::Tensor& x_T,
-                                           bool create_graph) {
-  return core::TerminalResidual(
-      *flow, [this](const at::Tensor& x) { return critic->forward(x); }, x_T,
-      options.flow.horizon, create_graph);
-}
-
 Networks MakeNetworks(const TrainOptions& options) {
   const int64_t d = options.dataset.dimension;
   const bool potential = options.generator.form == GeneratorForm::kPotential;

@@ -168,8 +168,10 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
       }
     }
     if (s.flow->is_potential()) {
-      m.values.emplace_back(
-          "terminal", s.TerminalResidual(r.x_final, false).item<double>());
+      const at::Tensor terminal = TerminalResidual(
+          *s.flow, [&s](const at::Tensor& x) { return s.critic->forward(x); },
+          r.x_final, o.flow.horizon, /*create_graph=*/false);
+      m.values.emplace_back("terminal", terminal.item<double>());
     }
     if (o.dataset.kind == DatasetKind::kMnist) {
       PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics());

@@ -90,8 +90,6 @@ struct Trainer::Impl {
   // x_T for each of `steps` critic steps (`batch` rows each, generated without
   // a graph to θ), from source batches drawn in step order.
   std::vector<at::Tensor> GenerateCriticBatches(int steps, int64_t batch);
-  // ‖∇ₓφ(x_T) − ∇ₓU(x_T, T)‖_F / N; differentiable when create_graph.
-  at::Tensor TerminalResidual(const at::Tensor& x_T, bool create_graph);
   // One critic step (options.critic) on generated x_T over `shards` shards;
   // sets m.values to its metrics.
   void CriticStep(const at::Tensor& x_T, int64_t shards, Metrics& m);
