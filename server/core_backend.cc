@@ -1,10 +1,9 @@
 #include "server/core_backend.h"
 
-#include <torch/version.h>
-
 #include <utility>
 
 #include "core/base/status_macros.h"
+#include "core/device.h"
 #include "core/flow_model.h"
 #include "core/sampling_run.h"
 
@@ -54,7 +53,7 @@ class CoreBackend : public TrainingBackend {
       absl::string_view checkpoint) override {
     return core::InspectCheckpoint(checkpoint);
   }
-  std::string LibTorchVersion() const override { return TORCH_VERSION; }
+  std::string LibTorchVersion() const override { return core::TorchVersion(); }
 };
 
 class CoreIntegration : public IntegrationRun {
