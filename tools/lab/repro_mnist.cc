@@ -118,7 +118,6 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     for (uint64_t seed : command.seeds) {
       pb::TrainingConfig c;
       c.set_preset("mnist");
-      c.mutable_dataset()->set_mnist_dir(command.mnist_dir);
       if (command.iterations > 0) c.set_iterations(command.iterations);
       c.set_seed(seed);
       c.set_log_interval(std::max<int64_t>(1, command.iterations / 20));
@@ -211,6 +210,9 @@ absl::Status RunReproMnist(const ReproMnistCommand& command,
     core::RuntimeOptions runtime;
     runtime.device = command.device;
     runtime.precision = command.precision;
+    // As a server does: the directory is this machine's fact, so neither the
+    // report's configs nor a saved checkpoint carry a local path.
+    runtime.mnist_dir = command.mnist_dir;
     // The class monitor reads the same classifier as the study's figures.
     runtime.classifier_cache_dir = cache_dir;
     runtime.classifier_epochs = command.classifier_epochs;
