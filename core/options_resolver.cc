@@ -12,8 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "core/base/error_text.h"
 #include "core/base/resource_name.h"
-#include "core/metric_names.h"
 #include "core/base/status_macros.h"
+#include "core/metric_names.h"
 #include "core/presets.h"
 
 namespace proxflow::core {
@@ -469,7 +469,8 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
     o.registry.best_metric = "divergence";
     o.registry.minimize = true;
     o.resolved_config.mutable_registry()->set_best_metric("divergence");
-    o.resolved_config.mutable_registry()->set_best_goal(pb::METRIC_GOAL_MINIMIZE);
+    o.resolved_config.mutable_registry()->set_best_goal(
+        pb::METRIC_GOAL_MINIMIZE);
   }
   return o;
 }

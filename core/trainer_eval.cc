@@ -73,7 +73,8 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
 
 absl::StatusOr<std::vector<std::pair<std::string, double>>>
 Trainer::Impl::ClassMetrics() {
-  if (class_monitor_unavailable) return std::vector<std::pair<std::string, double>>();
+  if (class_monitor_unavailable)
+    return std::vector<std::pair<std::string, double>>();
   if (class_monitor == nullptr) {
     absl::StatusOr<std::unique_ptr<ClassMonitor>> created =
         [&]() -> absl::StatusOr<std::unique_ptr<ClassMonitor>> {
@@ -100,9 +101,8 @@ Trainer::Impl::ClassMetrics() {
       PointSamples points,
       SampleFlow(*flow, options, device, class_monitor->seeds(),
                  options.flow.sample_solver, options.flow.steps));
-  at::Tensor images =
-      at::from_blob(points.values.data(), {points.n, points.dimension},
-                    at::kFloat);
+  at::Tensor images = at::from_blob(points.values.data(),
+                                    {points.n, points.dimension}, at::kFloat);
   return class_monitor->Measure(images);
 }
 
@@ -191,9 +191,9 @@ absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
 absl::StatusOr<PointSamples> Trainer::SampleBatchedBaseline(
     const std::vector<uint64_t>& seeds, Solver solver, int steps) {
   if (steps < 1 || seeds.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "baseline sampling needs steps >= 1 and seeds, got ", steps, " and ",
-        seeds.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("baseline sampling needs steps >= 1 and seeds, got ",
+                     steps, " and ", seeds.size()));
   }
   return Fence("baseline sampling", [&]() -> absl::StatusOr<PointSamples> {
     const Impl& s = *impl_;

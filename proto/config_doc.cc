@@ -1,7 +1,7 @@
 // proxflow-config-doc: prints the configuration reference (Markdown) of
 // proxflow.v1.TrainingConfig from the comments in config.proto, read from a
-// descriptor set built with source info. docs/CONFIGURATION.md embeds its output between
-// markers, and a test fails when the two differ.
+// descriptor set built with source info. docs/CONFIGURATION.md embeds its
+// output between markers, and a test fails when the two differ.
 //   proxflow-config-doc DESCRIPTOR_SET.pb
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>

@@ -16,8 +16,8 @@ constexpr int64_t kImage = 28;
 constexpr int64_t kKernel = 7;
 constexpr int64_t kPad = kKernel / 2;
 constexpr int64_t kChannels = 8;
-constexpr int64_t kPooled1 = kImage / 2;                             // 14
-constexpr int64_t kPooled2 = kPooled1 / 2;                           // 7
+constexpr int64_t kPooled1 = kImage / 2;    // 14
+constexpr int64_t kPooled2 = kPooled1 / 2;  // 7
 static_assert(kTrunkFeatures == kChannels * kPooled2 * kPooled2);
 constexpr int64_t kTaps = kKernel * kKernel;
 // Codes per pooled value (one byte each): the window position of the max

@@ -84,12 +84,13 @@ TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {
   auto toy = ResolveTrainOptions(c);
   ASSERT_FALSE(toy.ok());
   EXPECT_EQ(toy.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(toy.status().message()),
-              AllOf(HasSubstr("training.registry.best_metric"),
-                    HasSubstr("\"no_such_metric\""),
-                    HasSubstr("(divergence, divergence_half_dt, kinetic_energy, "
-                              "path_kinetic_energy, hjb, straightness, "
-                              "drift_half_dt, sinkhorn, terminal)")));
+  EXPECT_THAT(
+      std::string(toy.status().message()),
+      AllOf(HasSubstr("training.registry.best_metric"),
+            HasSubstr("\"no_such_metric\""),
+            HasSubstr("(divergence, divergence_half_dt, kinetic_energy, "
+                      "path_kinetic_energy, hjb, straightness, "
+                      "drift_half_dt, sinkhorn, terminal)")));
   // Fréchet is an MNIST metric: not logged for toy data.
   c.mutable_registry()->set_best_metric("frechet");
   EXPECT_THAT(std::string(ResolveTrainOptions(c).status().message()),

@@ -3,7 +3,8 @@
 // loads it, and 4,000 samples from seeds 1..4000 (the training solver and
 // steps) read by the project's classifier (4 epochs, seed 0: the study's)
 // keep the coverage and Fréchet distance models/README.md states, within the
-// slack below: fidelity may get better, never silently worse. Reads PROXFLOW_MNIST_DIR for the classifier; skips without it.
+// slack below: fidelity may get better, never silently worse. Reads
+// PROXFLOW_MNIST_DIR for the classifier; skips without it.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -30,8 +31,8 @@ constexpr char kDigest[] = PROXFLOW_SOURCE_DIR "/models/mnist.pxf.sha256";
 constexpr int kSamples = 4000;
 constexpr int64_t kTrainingPool = 6000;  // images 0..5999; held out: the rest
 
-// models/README.md's figures for kModel (this machine's OpenBLAS kernels:
-// classes >= 5 % 7, largest share 0.342, Fréchet 79.9, the rarest digit 1.95 %),
+// models/README.md's figures for kModel (this machine's OpenBLAS kernels: 7
+// classes >= 5 %, largest share 0.342, Fréchet 79.9, rarest digit 1.95 %),
 // with the slack the classifier needs: its training runs on OpenBLAS, so its
 // weights, and the reading of an image on a class boundary, differ with the
 // kernel family (measured under Haswell, Zen, SkylakeX, Prescott: 6-7 classes,
@@ -94,8 +95,8 @@ TEST(PretrainedMnist, SamplesCoverEveryDigit) {
   ASSERT_TRUE(probabilities.ok()) << probabilities.status();
   auto features = (*classifier)->Features(*images);
   ASSERT_TRUE(features.ok()) << features.status();
-  auto reference = (*classifier)->Features(
-      mnist->images.narrow(0, kTrainingPool, held_out));
+  auto reference =
+      (*classifier)->Features(mnist->images.narrow(0, kTrainingPool, held_out));
   ASSERT_TRUE(reference.ok()) << reference.status();
 
   const Coverage coverage = ClassCoverage(*probabilities);

@@ -32,8 +32,9 @@ struct ReproMnistCommand {
   std::string
       cache_dir;  // classifier weights; default OUT/../.classifier-cache
   std::string out_dir = "repro-mnist";
-  // Each run's final checkpoint as out_dir/STEM.pxf (Trainer::SerializeCheckpoint:
-  // what the registry's upload and FlowModel take).
+  // Each run's final checkpoint as out_dir/STEM.pxf
+  // (Trainer::SerializeCheckpoint: what the registry's upload and FlowModel
+  // take).
   bool save_checkpoints = false;
   std::string config_patch;  // JSON TrainingConfig merged over every run's
   std::string command_line;
