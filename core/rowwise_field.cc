@@ -3,13 +3,18 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/kernels/rowwise_net.h"
+#include "core/team_tasks.h"
 
 namespace proxflow::core {
 
 namespace {
+
+// The fewest rows worth a thread of their own.
+constexpr int64_t kRowsPerTask = 4;
 
 // Every parameter of `network`, as (tensor, version counter).
 std::vector<std::pair<const void*, int64_t>> ParameterVersions(
@@ -50,10 +55,21 @@ std::optional<VelocityFn> RowwiseVelocityField(const Flow& flow) {
     float* dst = out.data_ptr<float>();
     const float time = static_cast<float>(t);
     // Rows are independent: any split over threads gives the same bytes.
-    at::parallel_for(0, n, /*grain_size=*/4, [&](int64_t begin, int64_t end) {
-      shared->Evaluate(src + begin * shared->input_dim(), end - begin, time,
-                       scale, dst + begin * shared->output_dim());
-    });
+    // The rows are cut into one contiguous span per LibTorch thread, each a
+    // task of one OpenMP team (at::parallel_for would run serially here:
+    // this file is compiled without -fopenmp, core/CMakeLists.txt).
+    const int64_t tasks = std::clamp<int64_t>(
+        (n + kRowsPerTask - 1) / kRowsPerTask, 1, at::get_num_threads());
+    auto evaluate = [&](int64_t task) {
+      const Span span = EvenSpan(n, tasks, task);
+      shared->Evaluate(src + span.begin * shared->input_dim(), span.size, time,
+                       scale, dst + span.begin * shared->output_dim());
+    };
+    if (tasks == 1) {
+      evaluate(0);
+    } else {
+      RunTeamTasks(tasks, evaluate);
+    }
     return out;
   });
 }

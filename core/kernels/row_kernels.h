@@ -82,6 +82,23 @@ bool ConvWeightGradNhwc(const float* in, int64_t h, int64_t width, int64_t cin,
                         const float* g, int64_t k, int64_t cout, float* out,
                         Isa isa = Isa::kBest);
 
+// The code ReluMaxPool2x2 records for a pooled value with no gradient.
+inline constexpr uint8_t kPoolNoGradient = 255;
+
+// 2×2 max pooling of relu(z), stride 2: z is h × w pixels of `channels`
+// floats (NHWC), pooled[py·pooled_row + px·channels + c] for py < h/2, px <
+// w/2 the max over the window of max(z, 0) (std::max(z, 0.0f): a NaN z stays
+// NaN), scanned in (dy, dx) order with the rule "take v if v > best or v is
+// NaN" from best = −∞ (ties keep the first position, like at::max_pool2d).
+// With `codes` (h/2 × w/2 × channels bytes) non-null, also where each max came
+// from: dy·2 + dx, or kPoolNoGradient when the max is not > 0 and not NaN
+// (ReLU passes no gradient). Exact (no rounding): every path gives the same
+// bytes. channels a multiple of kLanes, h and w even and >= 2; other shapes are
+// refused (returns false, writes nothing).
+bool ReluMaxPool2x2(const float* z, int64_t h, int64_t w, int64_t channels,
+                    float* pooled, int64_t pooled_row, uint8_t* codes,
+                    Isa isa = Isa::kBest);
+
 }  // namespace proxflow::core::kernels
 
 #endif  // PROXFLOW_CORE_KERNELS_ROW_KERNELS_H_

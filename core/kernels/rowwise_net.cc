@@ -20,11 +20,11 @@ constexpr int64_t kPooled1 = kImage / 2;    // 14
 constexpr int64_t kPooled2 = kPooled1 / 2;  // 7
 static_assert(kTrunkFeatures == kChannels * kPooled2 * kPooled2);
 constexpr int64_t kTaps = kKernel * kKernel;
-// Codes per pooled value (one byte each): the window position of the max
-// (dy·2 + dx), or kNoGradient when that max is ≤ 0 (ReLU passes nothing).
+// Codes per pooled value (one byte each, ReluMaxPool2x2's): the window
+// position of the max (dy·2 + dx), or kPoolNoGradient when that max is ≤ 0
+// (ReLU passes nothing).
 constexpr int64_t kPoolCodes1 = kPooled1 * kPooled1 * kChannels;
 constexpr int64_t kPoolCodes = kPoolCodes1 + kTrunkFeatures;
-constexpr uint8_t kNoGradient = 255;
 // Rows evaluated together: bounds the scratch buffers (width-512 layers:
 // 64 KiB each).
 constexpr int64_t kBlockRows = 32;
@@ -52,47 +52,16 @@ void Activate(Activation activation, const float* z, float* value, float* slope,
   }
 }
 
-// 2×2 max pooling of relu(z) (h × w × kChannels) into `pooled` (rows of
-// `pooled_row` floats, kChannels per pixel), recording in `codes` where each
-// max came from; ties keep the first position in (dy, dx) order, like
-// at::max_pool2d.
-void ReluPool(const float* z, int64_t h, int64_t w, float* pooled,
-              int64_t pooled_row, uint8_t* codes) {
-  for (int64_t py = 0; py < h / 2; ++py) {
-    for (int64_t px = 0; px < w / 2; ++px) {
-      for (int64_t c = 0; c < kChannels; ++c) {
-        float best = -INFINITY;
-        int code = 0;
-        for (int d = 0; d < 4; ++d) {
-          const int64_t y = 2 * py + d / 2;
-          const int64_t x = 2 * px + d % 2;
-          const float v = std::max(z[(y * w + x) * kChannels + c], 0.0f);
-          if (v > best || std::isnan(v)) {
-            best = v;
-            code = d;
-          }
-        }
-        pooled[py * pooled_row + px * kChannels + c] = best;
-        if (codes != nullptr) {
-          codes[(py * (w / 2) + px) * kChannels + c] =
-              best > 0.0f || std::isnan(best) ? static_cast<uint8_t>(code)
-                                              : kNoGradient;
-        }
-      }
-    }
-  }
-}
-
-// The inverse routing of ReluPool: each pooled gradient g(py, px, c) goes to
-// where its max came from in `grad` (rows of `grad_row` floats, already
-// zero), nowhere when its code is kNoGradient.
+// The inverse routing of ReluMaxPool2x2: each pooled gradient g(py, px, c) goes
+// to where its max came from in `grad` (rows of `grad_row` floats, already
+// zero), nowhere when its code is kPoolNoGradient.
 void Unpool(const float* pooled_grad, int64_t ph, int64_t pw,
             const uint8_t* codes, float* grad, int64_t grad_row) {
   for (int64_t py = 0; py < ph; ++py) {
     for (int64_t px = 0; px < pw; ++px) {
       for (int64_t c = 0; c < kChannels; ++c) {
         const int64_t i = (py * pw + px) * kChannels + c;
-        if (codes[i] == kNoGradient) continue;
+        if (codes[i] == kPoolNoGradient) continue;
         const int64_t y = 2 * py + codes[i] / 2;
         const int64_t x = 2 * px + codes[i] % 2;
         grad[y * grad_row + x * kChannels + c] = pooled_grad[i];
@@ -261,14 +230,14 @@ void RowwiseNet::Features(const float* x, int64_t n, float t, float* features,
           pool_codes != nullptr ? pool_codes->data() + b * kPoolCodes : nullptr;
       ConvSameNhwc(image.data(), kImage, kImage, 1, conv1_.data(), kKernel,
                    kChannels, z1.data(), isa);
-      ReluPool(z1.data(), kImage, kImage,
-               &pooled1[(kPad * kPadded2 + kPad) * kChannels],
-               kPadded2 * kChannels, codes);
+      ReluMaxPool2x2(z1.data(), kImage, kImage, kChannels,
+                     &pooled1[(kPad * kPadded2 + kPad) * kChannels],
+                     kPadded2 * kChannels, codes, isa);
       ConvSameNhwc(pooled1.data(), kPooled1, kPooled1, kChannels, conv2_.data(),
                    kKernel, kChannels, z2.data(), isa);
-      ReluPool(z2.data(), kPooled1, kPooled1, pooled2.data(),
-               kPooled2 * kChannels,
-               codes != nullptr ? codes + kPoolCodes1 : nullptr);
+      ReluMaxPool2x2(z2.data(), kPooled1, kPooled1, kChannels, pooled2.data(),
+                     kPooled2 * kChannels,
+                     codes != nullptr ? codes + kPoolCodes1 : nullptr, isa);
       // NHWC → the (c, y, x) order of ConvTrunkImpl's flatten.
       float* f = features + b * stride;
       for (int64_t c = 0; c < kChannels; ++c) {

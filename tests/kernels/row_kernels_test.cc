@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace proxflow::core::kernels {
@@ -212,6 +215,103 @@ TEST(ConvSameNhwc, RefusesShapesWithoutALaneLayout) {
       ConvSameNhwc(buffer.data(), 2, 2, 3, buffer.data(), 3, 1, buffer.data()));
   EXPECT_FALSE(
       ConvSameNhwc(buffer.data(), 2, 2, 8, buffer.data(), 2, 8, buffer.data()));
+}
+
+// ReluMaxPool2x2's definition, literally, for one (py, px, c).
+void PoolOne(const std::vector<float>& z, int64_t w, int64_t channels,
+             int64_t py, int64_t px, int64_t c, float* value, uint8_t* code) {
+  float best = -INFINITY;
+  int at = 0;
+  for (int d = 0; d < 4; ++d) {
+    const float v = std::max(
+        z[((2 * py + d / 2) * w + 2 * px + d % 2) * channels + c], 0.0f);
+    if (v > best || std::isnan(v)) {
+      best = v;
+      at = d;
+    }
+  }
+  *value = best;
+  *code = best > 0.0f || std::isnan(best) ? static_cast<uint8_t>(at)
+                                          : kPoolNoGradient;
+}
+
+TEST(ReluMaxPool2x2, EqualsTheDefinitionOnEveryPathWithTiesZerosAndNaNs) {
+  const std::vector<Isa> isas = [] {
+    std::vector<Isa> v = VectorIsas();
+    v.push_back(Isa::kPortable);
+    return v;
+  }();
+  for (const auto& [h, w, channels] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {28, 28, 8}, {14, 14, 8}, {2, 6, 16}}) {
+    std::vector<float> z = Random(h * w * channels, 11);
+    // Ties, signed zeros and NaNs at fixed places: window 0 all equal, a
+    // window of zeros and −0s, NaN first / last / twice in a window.
+    for (int64_t c = 0; c < channels; ++c) {
+      z[(0 * w + 0) * channels + c] = z[(0 * w + 1) * channels + c] = 0.5f;
+      z[(1 * w + 0) * channels + c] = z[(1 * w + 1) * channels + c] = 0.5f;
+      z[(0 * w + 2) * channels + c] = -0.0f;
+      z[(0 * w + 3) * channels + c] = 0.0f;
+      z[(1 * w + 2) * channels + c] = -1.0f;
+      z[(1 * w + 3) * channels + c] = -0.0f;
+    }
+    z[(0 * w + 4) * channels + 1] = NAN;
+    z[(1 * w + 5) * channels + 2] = NAN;
+    z[(0 * w + 5) * channels + 3] = NAN;
+    z[(1 * w + 4) * channels + 3] = NAN;
+    const int64_t ph = h / 2, pw = w / 2;
+    const int64_t row = pw * channels + 5;  // pooled rows with padding
+    for (const Isa isa : isas) {
+      std::vector<float> pooled(ph * row, 7.0f);
+      std::vector<uint8_t> codes(ph * pw * channels, 99);
+      ASSERT_TRUE(ReluMaxPool2x2(z.data(), h, w, channels, pooled.data(), row,
+                                 codes.data(), isa));
+      int64_t no_gradient = 0, nans = 0;
+      for (int64_t py = 0; py < ph; ++py) {
+        for (int64_t px = 0; px < pw; ++px) {
+          for (int64_t c = 0; c < channels; ++c) {
+            float value;
+            uint8_t code;
+            PoolOne(z, w, channels, py, px, c, &value, &code);
+            const float got = pooled[py * row + px * channels + c];
+            const int64_t i = (py * pw + px) * channels + c;
+            ASSERT_EQ(std::bit_cast<uint32_t>(got),
+                      std::bit_cast<uint32_t>(value))
+                << h << "x" << w << " (" << py << "," << px << "," << c << ")";
+            ASSERT_EQ(codes[i], code) << py << "," << px << "," << c;
+            no_gradient += code == kPoolNoGradient;
+            nans += std::isnan(value);
+          }
+        }
+      }
+      // The fixed places are what they were meant to be.
+      EXPECT_EQ(codes[0], 0);                       // a tie keeps the first
+      EXPECT_EQ(codes[channels], kPoolNoGradient);  // zeros: no gradient
+      EXPECT_EQ(codes[2 * channels + 1], 0);        // NaN first
+      EXPECT_EQ(codes[2 * channels + 2], 3);        // NaN last
+      EXPECT_EQ(codes[2 * channels + 3], 2);        // the later NaN
+      EXPECT_GE(nans, 3);
+      EXPECT_GE(no_gradient, channels);
+      // Without codes: the same values.
+      std::vector<float> plain(ph * row, 7.0f);
+      ASSERT_TRUE(ReluMaxPool2x2(z.data(), h, w, channels, plain.data(), row,
+                                 nullptr, isa));
+      for (int64_t py = 0; py < ph; ++py)
+        for (int64_t j = 0; j < pw * channels; ++j)
+          ASSERT_EQ(std::bit_cast<uint32_t>(plain[py * row + j]),
+                    std::bit_cast<uint32_t>(pooled[py * row + j]));
+    }
+  }
+}
+
+TEST(ReluMaxPool2x2, RefusesOddSidesAndChannelsOffTheLanes) {
+  std::vector<float> buffer(4096);
+  EXPECT_FALSE(
+      ReluMaxPool2x2(buffer.data(), 3, 4, 8, buffer.data(), 16, nullptr));
+  EXPECT_FALSE(
+      ReluMaxPool2x2(buffer.data(), 4, 4, 4, buffer.data(), 16, nullptr));
+  EXPECT_FALSE(
+      ReluMaxPool2x2(buffer.data(), 0, 4, 8, buffer.data(), 16, nullptr));
 }
 
 }  // namespace

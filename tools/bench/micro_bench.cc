@@ -16,6 +16,10 @@
 //   cin > 1; the same bits), GFLOP/s as a counter; shapes: the
 //   first convolution (28×28, 1→8), the second (14×14, 8→8) and the input
 //   gradient through the first (28×28, 8→1), 7×7 kernels.
+// - DenseKernel/<isa>/<rows>x<K>x<N>: kernels::DenseRows on the mnist
+//   potential's 512-wide layers (the sampling path's blocks of 32 rows), beside
+//   DenseKernel/openblas/<rows>x<K>x<N> (at::mm: OpenBLAS sgemm, which the
+//   batched baseline uses, at 32 rows and at 4096); GFLOP/s as a counter.
 // - TrainingIteration/<preset>: one full iteration of Trainer::Step (5 critic
 //   steps and one generator step).
 // - TrainingGrowth/manifold/batch:B/steps:S/dim:D: the same iteration as one
@@ -182,7 +186,50 @@ void ConvKernel(benchmark::State& state, const ConvShape& shape,
       flop * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+void DenseKernel(benchmark::State& state, int64_t rows, int64_t k, int64_t n,
+                 kernels::Isa isa, bool openblas) {
+  if (!openblas && !kernels::IsaSupported(isa)) {
+    state.SkipWithError("the CPU lacks this instruction set");
+    return;
+  }
+  at::manual_seed(3);
+  const at::Tensor a = at::randn({rows, k});
+  const at::Tensor m = at::randn({k, n}) * 0.05;
+  at::Tensor out = at::empty({rows, n});
+  const kernels::MatrixView view{m.data_ptr<float>(), k, n, n};
+  for (auto _ : state) {
+    if (openblas) {
+      at::mm_out(out, a, m);
+    } else {
+      kernels::DenseRows(a.data_ptr<float>(), rows, k, view, nullptr,
+                         out.data_ptr<float>(), n, isa);
+    }
+    benchmark::DoNotOptimize(out.data_ptr());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * k * n * 1e-9 * state.iterations(),
+                         benchmark::Counter::kIsRate);
+}
+
 void Register() {
+  for (const int64_t rows : {int64_t{32}, int64_t{4096}}) {
+    for (const char* isa : {"openblas", "avx2", "avx512"}) {
+      const bool openblas = std::strcmp(isa, "openblas") == 0;
+      if (rows != 32 && !openblas) continue;  // ours runs blocks of 32 rows
+      const kernels::Isa which = std::strcmp(isa, "avx512") == 0
+                                     ? kernels::Isa::kAvx512
+                                     : kernels::Isa::kAvx2;
+      benchmark::RegisterBenchmark(
+          (std::string("DenseKernel/") + isa + "/" + std::to_string(rows) +
+           "x512x512")
+              .c_str(),
+          [rows, which, openblas](benchmark::State& s) {
+            DenseKernel(s, rows, 512, 512, which, openblas);
+          })
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
   for (const ConvShape& shape :
        {ConvShape{"28x28_1to8", 28, 1, 8}, ConvShape{"14x14_8to8", 14, 8, 8},
         ConvShape{"28x28_8to1", 28, 8, 1}}) {
