@@ -1,7 +1,6 @@
 #include "core/conv_same.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "core/kernels/row_kernels.h"
+#include "core/team_tasks.h"
 
 namespace proxflow::core {
 namespace {
@@ -51,9 +51,9 @@ at::Tensor KernelConv(const at::Tensor& x, const at::Tensor& w) {
   const float* src = xn.data_ptr<float>();
   const float* weights = taps.data_ptr<float>();
   float* dst = out.data_ptr<float>();
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+  RunRowSpans(n, 1, [&](int64_t begin, int64_t images) {
     std::vector<float> padded((h + 2 * p) * (wd + 2 * p) * cin, 0.0f);
-    for (int64_t i = begin; i < end; ++i) {
+    for (int64_t i = begin; i < begin + images; ++i) {
       PadImage(src, i, h, wd, cin, p, padded);
       kernels::ConvSameNhwc(padded.data(), h, wd, cin, weights, k, cout,
                             dst + i * h * wd * cout);
@@ -71,9 +71,9 @@ at::Tensor KernelWeightGrad(const at::Tensor& x, const at::Tensor& g,
   std::vector<float> partial(n * size);
   const float* src = xn.data_ptr<float>();
   const float* grad = gn.data_ptr<float>();
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+  RunRowSpans(n, 1, [&](int64_t begin, int64_t images) {
     std::vector<float> padded((h + 2 * p) * (wd + 2 * p) * cin, 0.0f);
-    for (int64_t i = begin; i < end; ++i) {
+    for (int64_t i = begin; i < begin + images; ++i) {
       PadImage(src, i, h, wd, cin, p, padded);
       kernels::ConvWeightGradNhwc(padded.data(), h, wd, cin,
                                   grad + i * h * wd * cout, k, cout,

@@ -1,9 +1,7 @@
 #include "core/rowwise_field.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
-#include <algorithm>
 #include <memory>
 
 #include "core/kernels/rowwise_net.h"
@@ -55,21 +53,10 @@ std::optional<VelocityFn> RowwiseVelocityField(const Flow& flow) {
     float* dst = out.data_ptr<float>();
     const float time = static_cast<float>(t);
     // Rows are independent: any split over threads gives the same bytes.
-    // The rows are cut into one contiguous span per LibTorch thread, each a
-    // task of one OpenMP team (at::parallel_for would run serially here:
-    // this file is compiled without -fopenmp, core/CMakeLists.txt).
-    const int64_t tasks = std::clamp<int64_t>(
-        (n + kRowsPerTask - 1) / kRowsPerTask, 1, at::get_num_threads());
-    auto evaluate = [&](int64_t task) {
-      const Span span = EvenSpan(n, tasks, task);
-      shared->Evaluate(src + span.begin * shared->input_dim(), span.size, time,
-                       scale, dst + span.begin * shared->output_dim());
-    };
-    if (tasks == 1) {
-      evaluate(0);
-    } else {
-      RunTeamTasks(tasks, evaluate);
-    }
+    RunRowSpans(n, kRowsPerTask, [&](int64_t begin, int64_t size) {
+      shared->Evaluate(src + begin * shared->input_dim(), size, time, scale,
+                       dst + begin * shared->output_dim());
+    });
     return out;
   });
 }

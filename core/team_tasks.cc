@@ -1,5 +1,6 @@
 #include "core/team_tasks.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/ThreadLocalState.h>
 #include <omp.h>
 
@@ -74,6 +75,21 @@ Span EvenSpan(int64_t count, int64_t parts, int64_t part) {
   const int64_t base = count / parts;
   const int64_t extra = count % parts;
   return {part * base + std::min(part, extra), base + (part < extra ? 1 : 0)};
+}
+
+void RunRowSpans(int64_t rows, int64_t min_rows,
+                 const std::function<void(int64_t begin, int64_t size)>& span) {
+  if (rows <= 0) return;
+  const int64_t spans = std::clamp<int64_t>(
+      rows / std::max<int64_t>(min_rows, 1), 1, at::get_num_threads());
+  if (spans == 1) {
+    span(0, rows);
+    return;
+  }
+  RunTeamTasks(spans, [&](int64_t part) {
+    const Span s = EvenSpan(rows, spans, part);
+    span(s.begin, s.size);
+  });
 }
 
 }  // namespace proxflow::core

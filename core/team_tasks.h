@@ -44,6 +44,16 @@ struct Span {
 };
 Span EvenSpan(int64_t count, int64_t parts, int64_t part);
 
+// Rows [0, rows) cut by EvenSpan into one span per LibTorch thread (fewer
+// when a span would hold fewer than `min_rows`), each span(begin, size) a
+// task of RunTeamTasks; on the calling thread when there is one span. For
+// work whose rows are independent, so that any cut gives the same bytes.
+// at::parallel_for is no substitute in core: its OpenMP body is a header
+// template, serial in files compiled without -fopenmp (all but
+// team_tasks.cc).
+void RunRowSpans(int64_t rows, int64_t min_rows,
+                 const std::function<void(int64_t begin, int64_t size)>& span);
+
 }  // namespace proxflow::core
 
 #endif  // PROXFLOW_CORE_TEAM_TASKS_H_
