@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -19,10 +20,24 @@ using internal::ConvBlockAvx2;
 using internal::kItemsPerBlock;
 using internal::PairwiseSum;
 
+// PROXFLOW_KERNEL_ISA's cap (row_kernels.h: BestIsa): 2 none / avx512, 1
+// avx2, 0 portable.
+int IsaCap() {
+  static const int cap = [] {
+    const char* value = std::getenv("PROXFLOW_KERNEL_ISA");
+    if (value == nullptr) return 2;
+    if (std::strcmp(value, "avx2") == 0) return 1;
+    if (std::strcmp(value, "portable") == 0) return 0;
+    return 2;
+  }();
+  return cap;
+}
+
 bool CpuHasAvx2Fma() {
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           IsaCap() >= 1;
   }();
   return has;
 }
@@ -37,7 +52,8 @@ bool UseAvx2(Isa isa) {
 bool CpuHasAvx512() {
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && CpuHasAvx2Fma();
+    return __builtin_cpu_supports("avx512f") && CpuHasAvx2Fma() &&
+           IsaCap() >= 2;
   }();
   return has;
 }
@@ -437,6 +453,23 @@ bool IsaSupported(Isa isa) {
       return true;
   }
   return false;
+}
+
+Isa BestIsa() {
+  return CpuHasAvx512()    ? Isa::kAvx512
+         : CpuHasAvx2Fma() ? Isa::kAvx2
+                           : Isa::kPortable;
+}
+
+const char* IsaName(Isa isa) {
+  switch (isa == Isa::kBest ? BestIsa() : isa) {
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    default:
+      return "portable";
+  }
 }
 
 void DenseRows(const float* in, int64_t n, int64_t in_stride,

@@ -34,9 +34,19 @@ constexpr int64_t LaneStride(int64_t n) {
 // others to compare them.
 enum class Isa { kBest, kAvx512, kAvx2, kPortable };
 
-// Whether the CPU runs `isa` (kBest and kPortable: always; kAvx512: AVX-512 F;
-// kAvx2: AVX2 and FMA).
+// Whether the kernels may run `isa` here (kBest and kPortable: always;
+// kAvx512: the CPU has AVX-512 F; kAvx2: AVX2 and FMA), under the cap below.
 bool IsaSupported(Isa isa);
+
+// The widest instruction set kBest runs here: the CPU's, capped by the
+// environment variable PROXFLOW_KERNEL_ISA (avx512, avx2 or portable; unset or
+// any other value: no cap), read once per process. A cap makes this CPU run
+// the code a CPU without AVX-512 (or without AVX2) runs, for benchmarks and
+// tests; the values are the same bits either way.
+Isa BestIsa();
+
+// "avx512", "avx2", "portable" (kBest: BestIsa()'s name).
+const char* IsaName(Isa isa);
 
 // A (rows × cols) matrix, row-major with `stride` (a multiple of kLanes, >=
 // cols) floats per row, the padding zero.

@@ -97,11 +97,7 @@ void TanhPortable(const float* in, float* out, float* derivative, int64_t n) {
 
 void TanhKernel(const float* in, float* out, float* derivative, int64_t n,
                 Isa isa) {
-  if (isa == Isa::kBest) {
-    isa = IsaSupported(Isa::kAvx512) ? Isa::kAvx512
-          : IsaSupported(Isa::kAvx2) ? Isa::kAvx2
-                                     : Isa::kPortable;
-  }
+  if (isa == Isa::kBest) isa = BestIsa();
   switch (isa) {
     case Isa::kAvx512:
       TanhAvx512(in, out, derivative, n);

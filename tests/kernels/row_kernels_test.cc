@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -312,6 +314,31 @@ TEST(ReluMaxPool2x2, RefusesOddSidesAndChannelsOffTheLanes) {
       ReluMaxPool2x2(buffer.data(), 4, 4, 4, buffer.data(), 16, nullptr));
   EXPECT_FALSE(
       ReluMaxPool2x2(buffer.data(), 0, 4, 8, buffer.data(), 16, nullptr));
+}
+
+// PROXFLOW_KERNEL_ISA caps kBest (ctest runs this binary under each cap).
+TEST(IsaCap, BestIsaIsTheCpusCappedByTheEnvironment) {
+  const char* cap = std::getenv("PROXFLOW_KERNEL_ISA");
+  const std::string name = cap == nullptr ? "" : cap;
+  if (name == "portable") {
+    EXPECT_EQ(BestIsa(), Isa::kPortable);
+    EXPECT_FALSE(IsaSupported(Isa::kAvx2));
+    EXPECT_FALSE(IsaSupported(Isa::kAvx512));
+  } else if (name == "avx2") {
+    EXPECT_NE(BestIsa(), Isa::kAvx512);
+    EXPECT_FALSE(IsaSupported(Isa::kAvx512));
+  }
+  // Whatever the cap, kBest is the widest supported one and names itself.
+  const Isa best = BestIsa();
+  EXPECT_TRUE(IsaSupported(best));
+  if (best == Isa::kPortable) {
+    EXPECT_FALSE(IsaSupported(Isa::kAvx2));
+  }
+  if (best == Isa::kAvx2) {
+    EXPECT_FALSE(IsaSupported(Isa::kAvx512));
+  }
+  EXPECT_STREQ(IsaName(Isa::kBest), IsaName(best));
+  EXPECT_STREQ(IsaName(Isa::kAvx2), "avx2");
 }
 
 }  // namespace

@@ -47,6 +47,7 @@
 #include "core/base/program_help.h"
 #include "core/base/status_macros.h"
 #include "core/device.h"
+#include "core/kernels/row_kernels.h"
 #include "core/trainer.h"
 #include "tools/lab/bench_sample.h"
 #include "tools/lab/bench_train.h"
@@ -344,12 +345,16 @@ int main(int argc, char** argv) {
   auto threads =
       proxflow::core::ConfigureTorchThreads(absl::GetFlag(FLAGS_threads));
   if (!threads.ok()) return Fail(threads.status());
-  std::fprintf(stderr,
-               "proxflow-lab: LibTorch %s, %d threads, OpenBLAS %s kernels "
-               "(chosen by %s), OpenMP wait %s\n",
-               proxflow::core::TorchVersion().c_str(), *threads,
-               blas.core.empty() ? "no" : blas.core.c_str(),
-               blas.chosen_by.c_str(), blas.openmp_wait.c_str());
+  std::fprintf(
+      stderr,
+      "proxflow-lab: LibTorch %s, %d threads, OpenBLAS %s kernels "
+      "(chosen by %s), OpenMP wait %s, proxflow kernels %s%s\n",
+      proxflow::core::TorchVersion().c_str(), *threads,
+      blas.core.empty() ? "no" : blas.core.c_str(), blas.chosen_by.c_str(),
+      blas.openmp_wait.c_str(),
+      proxflow::core::kernels::IsaName(proxflow::core::kernels::Isa::kBest),
+      std::getenv("PROXFLOW_KERNEL_ISA") != nullptr ? " (PROXFLOW_KERNEL_ISA)"
+                                                    : "");
   if (words == std::vector<std::string>{"train"}) return Train();
   if (words == std::vector<std::string>{"bench", "train"}) {
     proxflow::lab::BenchTrainCommand command;
