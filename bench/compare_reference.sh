@@ -4,7 +4,9 @@
 # sampling images/s per batch size (bench/reference/sample_reference.py); the mnist preset too
 # when PROXFLOW_MNIST_DIR is set, trained for MNIST_ITERATIONS per timed block. Prints every
 # JSON line and one ratio line per workload.
-#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS] [BATCHES] [MNIST_ITERATIONS]
+#   bench/compare_reference.sh [THREADS] [ITERATIONS] [REPEATS] [BATCHES] [MNIST_ITERATIONS] [FAMILIES]
+# FAMILIES (e.g. Zen,Haswell,SkylakeX) runs one table per OpenBLAS kernel family, with LibTorch and
+# proxflow capped to that family's instruction set (ATEN_CPU_CAPABILITY, PROXFLOW_KERNEL_ISA).
 # Both sides train PROXFLOW_BENCH_WARMUP (default 10) untimed iterations first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -102,6 +104,13 @@ for family in ${families//,/ }; do
       continue ;;
   esac
   export OPENBLAS_CORETYPE=$family
-  echo "{\"openblas_coretype\": \"$family\"}"
+  # The whole machine of that family, not only its BLAS: an AVX2 CPU (Haswell, Zen) runs
+  # LibTorch's and proxflow's AVX2 code too, an SSE-only one (Prescott) their portable code.
+  case $family in
+    SkylakeX|Cooperlake|SapphireRapids) unset PROXFLOW_KERNEL_ISA ATEN_CPU_CAPABILITY ;;
+    Prescott|Nehalem|Core2|Atom) export PROXFLOW_KERNEL_ISA=portable ATEN_CPU_CAPABILITY=default ;;
+    *) export PROXFLOW_KERNEL_ISA=avx2 ATEN_CPU_CAPABILITY=avx2 ;;
+  esac
+  echo "{\"openblas_coretype\": \"$family\", \"proxflow_kernel_isa\": \"${PROXFLOW_KERNEL_ISA:-cpu}\", \"aten_cpu_capability\": \"${ATEN_CPU_CAPABILITY:-cpu}\"}"
   run_family
 done

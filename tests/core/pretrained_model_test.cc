@@ -117,5 +117,33 @@ TEST(PretrainedMnist, SamplesCoverEveryDigit) {
   }
 }
 
+// The bytes of 256 samples (seeds 1..256, the training solver and steps) as
+// this test first computed them (AMD EPYC, AVX-512 kernels). The contract
+// (README "Determinism") is that every x86-64 CPU gives them: ctest also runs
+// this test as an AVX2 machine and as one without AVX2 (isa.* with
+// PROXFLOW_KERNEL_ISA, ATEN_CPU_CAPABILITY and OPENBLAS_CORETYPE capped).
+constexpr char kSamplesSha256[] =
+    "a5e4c76b52395579508e5b2d83ac63aca7f014ccfb0d8b9cecbfdd2f7ea9a9f6";
+
+TEST(PretrainedMnist, SamplesAreTheSameBytesOnEveryCpu) {
+  auto bytes = ReadFile(kModel, size_t{1} << 30);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto model = FlowModel::Load(*bytes, "cpu");
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<uint64_t> seeds(256);
+  std::iota(seeds.begin(), seeds.end(), uint64_t{1});
+  const FlowOptions& flow = (*model)->options().flow;
+  auto samples = (*model)->Sample(seeds, flow.sample_solver, flow.steps);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  ASSERT_EQ(samples->values.size(), size_t{256} * 784);
+  const std::string digest = Sha256Hex(
+      absl::string_view(reinterpret_cast<const char*>(samples->values.data()),
+                        samples->values.size() * sizeof(float)));
+  const char* isa = std::getenv("PROXFLOW_KERNEL_ISA");
+  EXPECT_EQ(digest, kSamplesSha256)
+      << "samples differ from the bytes every CPU must give (kernels capped "
+      << "at " << (isa == nullptr ? "none" : isa) << ")";
+}
+
 }  // namespace
 }  // namespace proxflow::core
