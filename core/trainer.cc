@@ -10,6 +10,7 @@
 #include "core/base/status_macros.h"
 #include "core/datasets.h"
 #include "core/device.h"
+#include "core/fused_adam.h"
 #include "core/lipschitz.h"
 #include "core/sharded_backward.h"
 #include "core/team_tasks.h"
@@ -112,7 +113,7 @@ void Trainer::Impl::CriticStep(const at::Tensor& x_T, int64_t shards,
         penalty = JoinedPart(parts, 2).mean();
         return -estimate + c.penalty_weight * penalty;
       });
-  critic_optimizer->step();
+  FusedAdamStep(*critic_optimizer);
   if (c.lipschitz_mode == LipschitzMode::kSpectralNorm) {
     ProjectSpectralNorm(*critic->body(), c.lipschitz_constant);
   }
@@ -188,7 +189,7 @@ void Trainer::Impl::GeneratorStep(const at::Tensor& x0,
         return total;
       },
       /*forward_on_caller=*/!rollouts.empty());
-  generator_optimizer->step();
+  FusedAdamStep(*generator_optimizer);
   m.values.emplace_back("generator_loss", loss.item<double>());
   if (kinetic_energy.defined())
     m.values.emplace_back("kinetic_energy", kinetic_energy.item<double>());

@@ -1,0 +1,87 @@
+#include "core/fused_adam.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/string_utils.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "core/kernels/adam_kernel.h"
+
+namespace proxflow::core {
+namespace {
+
+bool Fusable(const at::Tensor& t) {
+  return t.defined() && t.device().is_cpu() && t.scalar_type() == at::kFloat &&
+         t.is_contiguous() && !t.is_sparse();
+}
+
+}  // namespace
+
+void FusedAdamStep(torch::optim::Adam& adam) {
+  for (auto& group : adam.param_groups()) {
+    const auto& options =
+        static_cast<const torch::optim::AdamOptions&>(group.options());
+    bool fusable = !options.amsgrad() && options.weight_decay() == 0;
+    for (const at::Tensor& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      fusable = fusable && Fusable(p) && Fusable(p.grad()) &&
+                p.grad().sizes() == p.sizes();
+    }
+    if (!fusable) {
+      adam.step();  // every group: a mixed step would be no cheaper
+      return;
+    }
+  }
+  at::NoGradGuard no_grad;
+  for (auto& group : adam.param_groups()) {
+    const auto& options =
+        static_cast<const torch::optim::AdamOptions&>(group.options());
+    const double beta1 = std::get<0>(options.betas());
+    const double beta2 = std::get<1>(options.betas());
+    for (at::Tensor& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      auto& states = adam.state();
+      auto found = states.find(key);
+      if (found == states.end()) {
+        auto state = std::make_unique<torch::optim::AdamParamState>();
+        state->step(0);
+        state->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
+        state->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
+        found = states.emplace(key, std::move(state)).first;
+      }
+      auto& state = static_cast<torch::optim::AdamParamState&>(*found->second);
+      state.step(state.step() + 1);
+      const double correction1 = 1 - std::pow(beta1, state.step());
+      const double correction2 = 1 - std::pow(beta2, state.step());
+      at::Tensor& m = state.exp_avg();
+      at::Tensor& v = state.exp_avg_sq();
+      if (!Fusable(m) || !Fusable(v)) {
+        // A state restored in another layout: the same operations as
+        // Adam::step, one parameter at a time.
+        const at::Tensor grad = p.grad();
+        m.mul_(beta1).add_(grad, 1 - beta1);
+        v.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+        const at::Tensor denom =
+            (v.sqrt() / std::sqrt(correction2)).add_(options.eps());
+        p.addcdiv_(m, denom, -(options.lr() / correction1));
+        continue;
+      }
+      kernels::AdamScalars s;
+      s.beta1 = static_cast<float>(beta1);
+      s.one_minus_beta1 = static_cast<float>(1 - beta1);
+      s.beta2 = static_cast<float>(beta2);
+      s.one_minus_beta2 = static_cast<float>(1 - beta2);
+      s.root_correction2 = static_cast<float>(std::sqrt(correction2));
+      s.eps = static_cast<float>(options.eps());
+      s.minus_step = static_cast<float>(-(options.lr() / correction1));
+      kernels::AdamUpdate(p.data_ptr<float>(), p.grad().data_ptr<float>(),
+                          m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
+                          s);
+    }
+  }
+}
+
+}  // namespace proxflow::core
