@@ -80,6 +80,11 @@ void FusedAdamStep(torch::optim::Adam& adam) {
       kernels::AdamUpdate(p.data_ptr<float>(), p.grad().data_ptr<float>(),
                           m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
                           s);
+      // Written through raw pointers: bump the version counters as the
+      // in-place operations would (the sampler's weight cache and autograd's
+      // saved-tensor checks read them).
+      for (const at::Tensor* t : {&p, &m, &v})
+        t->unsafeGetTensorImpl()->bump_version();
     }
   }
 }

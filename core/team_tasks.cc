@@ -48,23 +48,31 @@ void RunBeside(const std::function<void()>& on_caller,
     return;
   }
   const at::ThreadLocalState state;
-  std::exception_ptr errors[2];
+  std::exception_ptr errors[2];  // on_caller's, beside's
+  // `beside` is claimed, not assigned: when the second thread has not started
+  // by the time on_caller returns (a busy neighbour on its core), the calling
+  // thread runs it instead of waiting for the OS to schedule the other.
+  std::atomic<bool> claimed{false};
+  const auto run_beside = [&] {
+    if (claimed.exchange(true)) return;
+    try {
+      beside();
+    } catch (...) {
+      errors[1] = std::current_exception();
+    }
+  };
 #pragma omp parallel num_threads(2)
   {
+    at::ThreadLocalStateGuard guard(state);
     // Thread 0 of a team is the thread that opened it.
-    const int i = omp_get_thread_num();
-    if (i < 2) {
+    if (omp_get_thread_num() == 0) {
       try {
-        at::ThreadLocalStateGuard guard(state);
-        if (i == 0) {
-          on_caller();
-        } else {
-          beside();
-        }
+        on_caller();
       } catch (...) {
-        errors[i] = std::current_exception();
+        errors[0] = std::current_exception();
       }
     }
+    run_beside();
   }
   for (const std::exception_ptr& error : errors) {
     if (error) std::rethrow_exception(error);

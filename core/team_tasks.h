@@ -25,14 +25,17 @@ void RunTeamTasks(int64_t count, const std::function<void(int64_t)>& task);
 
 // Runs `on_caller` on the calling thread while `beside` runs on a second
 // thread of a team of two (both with the caller's LibTorch thread-local
-// state); returns when both have ended, then rethrows the first one's
-// exception, if any, else the second's. What matters for a task that builds
-// an autograd graph: LibTorch numbers a graph's nodes from a counter of the
-// thread that creates them, and the backward pass orders its work by those
-// numbers, so a graph whose nodes come from two threads is summed in an order
-// that depends on the two counters (on the process's history); `on_caller`
-// is the one to extend a graph the caller builds on. Called inside an active
-// parallel region, runs `beside` and then `on_caller` on the calling thread.
+// state), or on the calling thread after `on_caller` when the second thread
+// has not started it by then (a busy neighbour on its core); returns when
+// both have ended, then rethrows on_caller's exception, if any, else
+// beside's. What beside computes must not depend on which thread runs it. What
+// matters for a task that builds an autograd graph: LibTorch numbers a graph's
+// nodes from a counter of the thread that creates them, and the backward pass
+// orders its work by those numbers, so a graph whose nodes come from two
+// threads is summed in an order that depends on the two counters (on the
+// process's history); `on_caller` is the one to extend a graph the caller
+// builds on. Called inside an active parallel region, runs `beside` and then
+// `on_caller` on the calling thread.
 void RunBeside(const std::function<void()>& on_caller,
                const std::function<void()>& beside);
 

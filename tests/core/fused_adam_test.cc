@@ -77,9 +77,14 @@ TEST(FusedAdam, StepsAreAdamsStepsBitForBit) {
     for (int step = 1; step <= 6; ++step) {
       SetGrads(ours, 5, step);
       SetGrads(theirs, 5, step);
+      std::vector<int64_t> versions;
+      for (const at::Tensor& p : ours) versions.push_back(p._version());
       FusedAdamStep(fused);
       reference.step();
       for (size_t i = 0; i < ours.size(); ++i) {
+        // In-place updates bump the version (RowwiseVelocityField's cache
+        // of the weights depends on it).
+        EXPECT_GT(ours[i]._version(), versions[i]) << i;
         const std::string where =
             "lr " + std::to_string(c.lr) + " β₁ " + std::to_string(c.beta1) +
             " step " + std::to_string(step) + " parameter " +
