@@ -17,19 +17,36 @@ bool Fusable(const at::Tensor& t) {
          t.is_contiguous() && !t.is_sparse();
 }
 
+// Adam's state key for p (torch::optim::Adam::step's).
+std::string StateKey(const at::Tensor& p) {
+  return c10::guts::to_string(p.unsafeGetTensorImpl());
+}
+
+// Whether every parameter with a gradient, and its state if it has one, can
+// be updated in place by kernels::AdamUpdate.
+bool GroupFusable(torch::optim::Adam& adam,
+                  const torch::optim::OptimizerParamGroup& group) {
+  const auto& options =
+      static_cast<const torch::optim::AdamOptions&>(group.options());
+  if (options.amsgrad() || options.weight_decay() != 0) return false;
+  for (const at::Tensor& p : group.params()) {
+    if (!p.grad().defined()) continue;
+    if (!Fusable(p) || !Fusable(p.grad()) || p.grad().sizes() != p.sizes())
+      return false;
+    auto found = adam.state().find(StateKey(p));
+    if (found == adam.state().end()) continue;
+    const auto& state =
+        static_cast<const torch::optim::AdamParamState&>(*found->second);
+    if (!Fusable(state.exp_avg()) || !Fusable(state.exp_avg_sq())) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void FusedAdamStep(torch::optim::Adam& adam) {
-  for (auto& group : adam.param_groups()) {
-    const auto& options =
-        static_cast<const torch::optim::AdamOptions&>(group.options());
-    bool fusable = !options.amsgrad() && options.weight_decay() == 0;
-    for (const at::Tensor& p : group.params()) {
-      if (!p.grad().defined()) continue;
-      fusable = fusable && Fusable(p) && Fusable(p.grad()) &&
-                p.grad().sizes() == p.sizes();
-    }
-    if (!fusable) {
+  for (const auto& group : adam.param_groups()) {
+    if (!GroupFusable(adam, group)) {
       adam.step();  // every group: a mixed step would be no cheaper
       return;
     }
@@ -42,7 +59,7 @@ void FusedAdamStep(torch::optim::Adam& adam) {
     const double beta2 = std::get<1>(options.betas());
     for (at::Tensor& p : group.params()) {
       if (!p.grad().defined()) continue;
-      const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const std::string key = StateKey(p);
       auto& states = adam.state();
       auto found = states.find(key);
       if (found == states.end()) {
@@ -58,17 +75,6 @@ void FusedAdamStep(torch::optim::Adam& adam) {
       const double correction2 = 1 - std::pow(beta2, state.step());
       at::Tensor& m = state.exp_avg();
       at::Tensor& v = state.exp_avg_sq();
-      if (!Fusable(m) || !Fusable(v)) {
-        // A state restored in another layout: the same operations as
-        // Adam::step, one parameter at a time.
-        const at::Tensor grad = p.grad();
-        m.mul_(beta1).add_(grad, 1 - beta1);
-        v.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-        const at::Tensor denom =
-            (v.sqrt() / std::sqrt(correction2)).add_(options.eps());
-        p.addcdiv_(m, denom, -(options.lr() / correction1));
-        continue;
-      }
       kernels::AdamScalars s;
       s.beta1 = static_cast<float>(beta1);
       s.one_minus_beta1 = static_cast<float>(1 - beta1);

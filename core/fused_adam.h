@@ -11,9 +11,10 @@
 // for every value, at every position of the tensor (LibTorch runs a vector
 // body and a scalar tail; both compute the same per-element expression,
 // which this file writes out: tests/core/fused_adam_test.cc compares with
-// Adam::step over tensors of every tail length). Parameters that are not
-// contiguous CPU float32 tensors, and amsgrad or weight decay, go to
-// Adam::step unchanged. Not thread-safe for one optimiser.
+// Adam::step over tensors of every tail length). When a parameter, its
+// gradient or its state is not a contiguous CPU float32 tensor, or a group
+// asks for amsgrad or weight decay, the whole step is Adam::step. Not
+// thread-safe for one optimiser.
 #ifndef PROXFLOW_CORE_FUSED_ADAM_H_
 #define PROXFLOW_CORE_FUSED_ADAM_H_
 
