@@ -35,9 +35,11 @@ absl::StatusOr<std::unique_ptr<FlowModel>> FlowModel::Load(
   impl->options = stored.options;
   impl->iteration = stored.file.header.iteration();
   impl->generator = MakeNetworks(impl->options).generator;
-  PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "generator",
-                                      *impl->generator, "checkpoint: ",
-                                      /*exact=*/true));
+  // A run that kept a moving average of its weights samples the average.
+  PROXFLOW_RETURN_IF_ERROR(LoadModule(
+      stored.file,
+      impl->options.generator.ema_decay > 0 ? kAveragePrefix : "generator",
+      *impl->generator, "checkpoint: ", /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(Fence("loading the flow", [&]() -> absl::Status {
     impl->generator->to(impl->device);
     for (auto& p : impl->generator->parameters()) p.set_requires_grad(false);

@@ -94,6 +94,9 @@ struct GeneratorOptions {
   NetworkOptions network;
   GeneratorForm form = GeneratorForm::kPotential;
   double learning_rate = 0;
+  // Decay of the weights' moving average that samples and evaluations use
+  // (core/weight_average.h); 0: none, the live weights are sampled.
+  double ema_decay = 0;
 };
 
 struct FlowOptions {

@@ -394,6 +394,9 @@ absl::StatusOr<TrainOptions> ResolveTrainOptions(
   PROXFLOW_RETURN_IF_ERROR(CheckRange(
       "generator.learning_rate", full.generator().learning_rate(), 1e-12, 1.0));
   o.generator.learning_rate = full.generator().learning_rate();
+  PROXFLOW_RETURN_IF_ERROR(CheckRange(
+      "generator.ema_decay", full.generator().ema_decay(), 0.0, 0.999999));
+  o.generator.ema_decay = full.generator().ema_decay();
   PROXFLOW_ASSIGN_OR_RETURN(o.critic, ResolveCritic(full.critic(), dim));
   PROXFLOW_ASSIGN_OR_RETURN(o.flow, ResolveFlow(full.flow()));
   PROXFLOW_RETURN_IF_ERROR(

@@ -16,6 +16,7 @@
 #include "core/team_tasks.h"
 #include "core/torch_fence.h"
 #include "core/trainer_impl.h"
+#include "core/weight_average.h"
 
 namespace proxflow::core {
 
@@ -44,6 +45,21 @@ at::Tensor Trainer::Impl::SourceBatch(int64_t n, at::Generator& gen) {
 at::Tensor Trainer::Impl::DataBatch(int64_t n, at::Generator& gen) {
   return target_pool.index_select(
       0, SampleWithoutReplacement(target_pool.size(0), n, gen).to(device));
+}
+
+const Flow& Trainer::Impl::SamplingFlow() const {
+  return average_flow != nullptr ? *average_flow : *flow;
+}
+
+void Trainer::Impl::StartAverage() {
+  if (options.generator.ema_decay <= 0) return;
+  average = MakeNetworks(options).generator;
+  average->to(device);
+  average->set_bf16(precision == Precision::kBfloat16);
+  for (at::Tensor& p : average->parameters()) p.set_requires_grad(false);
+  CopyWeights(*average, *generator);
+  average_flow = std::make_unique<Flow>(average, options.generator.form,
+                                        options.flow.lambda);
 }
 
 int64_t Trainer::Impl::Shards() const {
@@ -304,6 +320,7 @@ absl::StatusOr<std::unique_ptr<Trainer::Impl>> Trainer::BuildImpl(
             adam(options.generator.learning_rate));
         impl->critic_optimizer = std::make_unique<torch::optim::Adam>(
             impl->critic->parameters(), adam(options.critic.learning_rate));
+        impl->StartAverage();
         return impl;
       });
 }
@@ -349,6 +366,10 @@ absl::StatusOr<Metrics> Trainer::Step() {
       for (int k = 0; k < steps; ++k) s.CriticStep(generated[k], shards, m);
       s.GeneratorStep(s.SourceBatch(o.batch_size, s.rng.Get(Stream::kSource)),
                       {}, m);
+    }
+    if (s.average) {
+      UpdateAverage(*s.average, *s.generator, o.generator.ema_decay,
+                    s.iteration);
     }
     ++s.iteration;
     m.iteration = s.iteration;

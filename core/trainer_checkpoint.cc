@@ -2,6 +2,8 @@
 // written by core/checkpoint_file.h): the resolved TrainingConfig, iteration,
 // LibTorch version and evaluation history in the header; tensors
 //   generator/<parameter or buffer>, critic/<parameter or buffer>,
+//   generator_ema/<parameter or buffer> (generator.ema_decay > 0: the
+//   weights' moving average, which FlowModel samples),
 //   generator_optimizer/<i>/{step,exp_avg,exp_avg_sq[,max_exp_avg_sq]} (i = the
 //   parameter's index in the optimiser), critic_optimizer/<i>/..., rng/<stream>
 // in the data section. Loading checks every tensor's presence, dtype and shape
@@ -25,6 +27,7 @@
 #include "core/torch_fence.h"
 #include "core/trainer.h"
 #include "core/trainer_impl.h"
+#include "core/weight_average.h"
 
 namespace proxflow::core {
 namespace {
@@ -223,6 +226,7 @@ absl::StatusOr<std::string> Trainer::SerializeCheckpoint() const {
     }
     CheckpointFileWriter w;
     AddModule(w, "generator", *s.generator);
+    if (s.average) AddModule(w, kAveragePrefix, *s.average);
     AddModule(w, "critic", *s.critic);
     AddAdam(w, "generator_optimizer", *s.generator_optimizer);
     AddAdam(w, "critic_optimizer", *s.critic_optimizer);
@@ -247,10 +251,13 @@ absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes) {
   // The file must carry the values its config claims before any network is
   // built: a small file whose config names huge networks would otherwise make
   // the loader allocate them.
-  for (const auto& [prefix, need] :
-       {std::pair<std::string, int64_t>{"generator/",
-                                        GeneratorParameters(*options)},
-        {"critic/", CriticParameters(*options)}}) {
+  std::vector<std::pair<std::string, int64_t>> needs = {
+      {"generator/", GeneratorParameters(*options)},
+      {"critic/", CriticParameters(*options)}};
+  if (options->generator.ema_decay > 0)
+    needs.emplace_back(absl::StrCat(kAveragePrefix, "/"),
+                       GeneratorParameters(*options));
+  for (const auto& [prefix, need] : needs) {
     int64_t held = 0;
     for (const auto& [name, tensor] : file.tensors) {
       if (absl::StartsWith(name, prefix))
@@ -312,6 +319,11 @@ absl::StatusOr<CheckpointSummary> InspectCheckpoint(absl::string_view bytes) {
                                       "checkpoint: ", /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "critic", *nets.critic,
                                       "checkpoint: ", /*exact=*/true));
+  if (stored.options.generator.ema_decay > 0) {
+    PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, kAveragePrefix,
+                                        *nets.generator, "checkpoint: ",
+                                        /*exact=*/true));
+  }
   CheckpointSummary summary;
   summary.config = std::move(stored.options.resolved_config);
   summary.iteration = stored.file.header.iteration();
@@ -340,6 +352,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::CreateFromWeights(
   PROXFLOW_RETURN_IF_ERROR(LoadModule(
       stored->file, "critic", *impl->critic,
       "training.init_from: the checkpoint's critic ", /*exact=*/true));
+  // The moving average starts at the weights the run starts from (the
+  // parent's trained weights, not its average).
+  if (impl->average) {
+    PROXFLOW_RETURN_IF_ERROR(Fence("starting the weights' average", [&] {
+      CopyWeights(*impl->average, *impl->generator);
+      return absl::OkStatus();
+    }));
+  }
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
@@ -354,6 +374,11 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::FromCheckpoint(
                                       "checkpoint: ", /*exact=*/true));
   PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, "critic", *s.critic,
                                       "checkpoint: ", /*exact=*/true));
+  if (s.average) {
+    PROXFLOW_RETURN_IF_ERROR(LoadModule(stored.file, kAveragePrefix, *s.average,
+                                        "checkpoint: ",
+                                        /*exact=*/true));
+  }
   PROXFLOW_RETURN_IF_ERROR(
       RefusedIsBadInput(Fence("restoring checkpoint", [&]() -> absl::Status {
         PROXFLOW_RETURN_IF_ERROR(LoadAdam(stored.file, "generator_optimizer",

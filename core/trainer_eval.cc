@@ -99,7 +99,7 @@ Trainer::Impl::ClassMetrics() {
   }
   PROXFLOW_ASSIGN_OR_RETURN(
       PointSamples points,
-      SampleFlow(*flow, options, device, class_monitor->seeds(),
+      SampleFlow(SamplingFlow(), options, device, class_monitor->seeds(),
                  options.flow.sample_solver, options.flow.steps));
   at::Tensor images = at::from_blob(points.values.data(),
                                     {points.n, points.dimension}, at::kFloat);
@@ -116,15 +116,16 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
     const at::Tensor y =
         s.DataBatch(std::min<int64_t>(n, s.target_pool.size(0)), gen);
 
+    const Flow& flow = s.SamplingFlow();
     RolloutOptions ro;
     ro.dt = o.flow.dt;
     ro.steps = o.flow.steps;
     ro.point = o.flow.kinetic_energy_point;
-    ro.hjb = s.flow->is_potential();
+    ro.hjb = flow.is_potential();
     ro.path_length = true;
-    const Rollout r = RollOut(*s.flow, x0, ro);
-    const at::Tensor x_half = Integrate(Solver::kEuler, s.flow->Field(), x0,
-                                        0.0, o.flow.dt / 2, 2 * o.flow.steps)
+    const Rollout r = RollOut(flow, x0, ro);
+    const at::Tensor x_half = Integrate(Solver::kEuler, flow.Field(), x0, 0.0,
+                                        o.flow.dt / 2, 2 * o.flow.steps)
                                   .final;
 
     Metrics m;
@@ -167,9 +168,9 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
                                   .item<double>());
       }
     }
-    if (s.flow->is_potential()) {
+    if (flow.is_potential()) {
       const at::Tensor terminal = TerminalResidual(
-          *s.flow, [&s](const at::Tensor& x) { return s.critic->forward(x); },
+          flow, [&s](const at::Tensor& x) { return s.critic->forward(x); },
           r.x_final, o.flow.horizon, /*create_graph=*/false);
       m.values.emplace_back("terminal", terminal.item<double>());
     }
@@ -184,8 +185,8 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
 
 absl::StatusOr<PointSamples> Trainer::Sample(const std::vector<uint64_t>& seeds,
                                              Solver solver, int steps) {
-  return SampleFlow(*impl_->flow, impl_->options, impl_->device, seeds, solver,
-                    steps);
+  return SampleFlow(impl_->SamplingFlow(), impl_->options, impl_->device, seeds,
+                    solver, steps);
 }
 
 absl::StatusOr<PointSamples> Trainer::SampleBatchedBaseline(
@@ -201,7 +202,7 @@ absl::StatusOr<PointSamples> Trainer::SampleBatchedBaseline(
     const at::Tensor x0 =
         SourceFromSeeds(s.options.source, s.options.dataset.dimension, seeds)
             .to(s.device);
-    return ToPoints(Integrate(solver, s.flow->Field(), x0, 0.0,
+    return ToPoints(Integrate(solver, s.SamplingFlow().Field(), x0, 0.0,
                               s.options.flow.horizon / steps, steps)
                         .final);
   });
@@ -210,7 +211,7 @@ absl::StatusOr<PointSamples> Trainer::SampleBatchedBaseline(
 absl::StatusOr<std::vector<PointSamples>> Trainer::SamplePath(
     const std::vector<uint64_t>& seeds, Solver solver, int steps) {
   std::vector<PointSamples> states;
-  PROXFLOW_RETURN_IF_ERROR(SampleFlow(*impl_->flow, impl_->options,
+  PROXFLOW_RETURN_IF_ERROR(SampleFlow(impl_->SamplingFlow(), impl_->options,
                                       impl_->device, seeds, solver, steps,
                                       &states)
                                .status());

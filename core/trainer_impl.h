@@ -58,6 +58,10 @@ absl::StatusOr<PointSamples> SampleFlow(
 
 // A checked format-2 checkpoint (views into bytes that must outlive it) and
 // its stored config, resolved. INVALID_ARGUMENT for anything else.
+// The checkpoint tensors' prefix of the generator's moving average (present
+// when the stored config's generator.ema_decay > 0): what FlowModel samples.
+inline constexpr char kAveragePrefix[] = "generator_ema";
+
 struct StoredCheckpoint {
   CheckpointFileView file;
   TrainOptions options;
@@ -104,6 +108,13 @@ struct Trainer::Impl {
   // The class monitor's metrics of the flow now (builds the monitor on first
   // use); empty when the monitor is unavailable for this dataset.
   absl::StatusOr<std::vector<std::pair<std::string, double>>> ClassMetrics();
+  // The flow that evaluations and samples integrate: the weights' moving
+  // average when generator.ema_decay > 0, else the trained flow itself.
+  const Flow& SamplingFlow() const;
+  // Builds the moving average (equal to the live weights) when the options
+  // ask for one; called once the live weights are final (initialised, or
+  // loaded from init_from).
+  void StartAverage();
 
   TrainOptions options;
   c10::Device device;
@@ -114,6 +125,10 @@ struct Trainer::Impl {
   FlowNet generator{nullptr};
   Critic critic{nullptr};
   std::unique_ptr<Flow> flow;
+  // generator.ema_decay > 0: the generator's moving average (same network,
+  // no gradients) and its flow; undefined / null otherwise.
+  FlowNet average{nullptr};
+  std::unique_ptr<Flow> average_flow;
   Divergence divergence;
   std::unique_ptr<torch::optim::Adam> generator_optimizer;
   std::unique_ptr<torch::optim::Adam> critic_optimizer;

@@ -293,7 +293,17 @@ INSTANTIATE_TEST_SUITE_P(
                       pb::GENERATOR_FORM_DIRECT_VELOCITY);
                   c.mutable_generator()->set_quadratic(true);
                 },
-                "training.generator.quadratic", "true"}),
+                "training.generator.quadratic", "true"},
+        BadCase{"ema_decay_one",
+                [](pb::TrainingConfig& c) {
+                  c.mutable_generator()->set_ema_decay(1.0);
+                },
+                "training.generator.ema_decay", "1"},
+        BadCase{"ema_decay_negative",
+                [](pb::TrainingConfig& c) {
+                  c.mutable_generator()->set_ema_decay(-0.5);
+                },
+                "training.generator.ema_decay", "-0.5"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return info.param.name;
     });

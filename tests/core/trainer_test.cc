@@ -17,6 +17,7 @@
 #include "core/flow_model.h"
 #include "core/metrics.h"
 #include "core/options_resolver.h"
+#include "tests/testing/small_trainer.h"
 
 namespace proxflow::core {
 namespace {
@@ -24,27 +25,12 @@ namespace {
 using ::testing::HasSubstr;
 namespace pb = ::proxflow::v1;
 
-// A small, fast toy config: pools of 1,000, batch 64.
 pb::TrainingConfig SmallConfig(int64_t iterations) {
-  pb::TrainingConfig c;
-  c.set_iterations(iterations);
-  c.set_batch_size(64);
-  c.set_seed(42);
-  c.mutable_dataset()->set_pool_size(1000);
-  c.mutable_source()->set_pool_size(1000);
-  c.set_eval_interval(0);
-  c.set_eval_batch_size(256);
-  c.set_checkpoint_interval(0);
-  c.set_log_interval(1);
-  return c;
+  return testing::SmallToyConfig(iterations);
 }
 
 std::unique_ptr<Trainer> MakeTrainer(const pb::TrainingConfig& c) {
-  auto options = ResolveTrainOptions(c);
-  EXPECT_TRUE(options.ok()) << options.status();
-  auto trainer = Trainer::Create(*options, {"cpu", ""});
-  EXPECT_TRUE(trainer.ok()) << trainer.status();
-  return std::move(trainer).value();
+  return testing::MakeSmallTrainer(c);
 }
 
 std::vector<Metrics> Steps(Trainer& t, int n) {
