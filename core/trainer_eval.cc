@@ -72,7 +72,7 @@ absl::StatusOr<PointSamples> SampleFlow(const Flow& flow,
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, double>>>
-Trainer::Impl::ClassMetrics() {
+Trainer::Impl::ClassMetrics(const Flow& measured) {
   if (class_monitor_unavailable)
     return std::vector<std::pair<std::string, double>>();
   if (class_monitor == nullptr) {
@@ -99,7 +99,7 @@ Trainer::Impl::ClassMetrics() {
   }
   PROXFLOW_ASSIGN_OR_RETURN(
       PointSamples points,
-      SampleFlow(SamplingFlow(), options, device, class_monitor->seeds(),
+      SampleFlow(measured, options, device, class_monitor->seeds(),
                  options.flow.sample_solver, options.flow.steps));
   at::Tensor images = at::from_blob(points.values.data(),
                                     {points.n, points.dimension}, at::kFloat);
@@ -175,8 +175,27 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
       m.values.emplace_back("terminal", terminal.item<double>());
     }
     if (o.dataset.kind == DatasetKind::kMnist) {
-      PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics());
+      PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics(flow));
       for (auto& metric : class_metrics) m.values.push_back(std::move(metric));
+    }
+    // With a moving average, the live weights' fidelity beside it: what the
+    // average buys, measured on the same run.
+    if (s.average) {
+      if (o.dataset.kind == DatasetKind::kToy) {
+        torch::NoGradGuard no_grad;
+        const at::Tensor live = Integrate(Solver::kEuler, s.flow->Field(), x0,
+                                          0.0, o.flow.dt, o.flow.steps)
+                                    .final;
+        const int64_t k = std::min<int64_t>({1000, n, y.size(0)});
+        m.values.emplace_back(
+            "live_sinkhorn",
+            SinkhornDivergence(live.narrow(0, 0, k), y.narrow(0, 0, k)));
+      }
+      if (o.dataset.kind == DatasetKind::kMnist) {
+        PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics(*s.flow));
+        for (auto& [name, value] : class_metrics)
+          m.values.emplace_back(absl::StrCat("live_", name), value);
+      }
     }
     s.history.push_back(m);
     return m;

@@ -105,9 +105,10 @@ struct Trainer::Impl {
                      Metrics& m);
   // The generator step's rollout options.
   RolloutOptions TrainingRollout() const;
-  // The class monitor's metrics of the flow now (builds the monitor on first
+  // The class monitor's metrics of `measured` (builds the monitor on first
   // use); empty when the monitor is unavailable for this dataset.
-  absl::StatusOr<std::vector<std::pair<std::string, double>>> ClassMetrics();
+  absl::StatusOr<std::vector<std::pair<std::string, double>>> ClassMetrics(
+      const Flow& measured);
   // The flow that evaluations and samples integrate: the weights' moving
   // average when generator.ema_decay > 0, else the trained flow itself.
   const Flow& SamplingFlow() const;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <torch/nn/modules/linear.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "core/checkpoint_file.h"
 #include "core/flow_model.h"
+#include "core/metric_names.h"
 #include "core/options_resolver.h"
 #include "core/trainer.h"
 #include "tests/testing/small_trainer.h"
@@ -156,6 +158,14 @@ TEST(WeightAverage, TrainingIsUnchangedAndEverySampleFollowsTheAverage) {
   auto ea = averaged->Evaluate();
   ASSERT_TRUE(ep.ok() && ea.ok());
   EXPECT_NE(ep->Find("sinkhorn"), ea->Find("sinkhorn"));
+  // ... and the live weights beside it: the plain run's value.
+  ASSERT_TRUE(ea->Find("live_sinkhorn").has_value());
+  EXPECT_NEAR(*ea->Find("live_sinkhorn"), *ep->Find("sinkhorn"),
+              1e-5 * std::abs(*ep->Find("sinkhorn")));
+  EXPECT_FALSE(ep->Find("live_sinkhorn").has_value());
+  std::vector<std::string> names;
+  for (const auto& [name, value] : ea->values) names.push_back(name);
+  EXPECT_EQ(names, EvaluationMetricNames(averaged->options()));
 }
 
 TEST(WeightAverage, ResumeContinuesTheAverageBitwise) {

@@ -240,6 +240,15 @@ bool TrainRecorded(core::Trainer& trainer, const std::string& label,
                    label.c_str(), static_cast<long long>(m.iteration),
                    *coverage, m.Find("largest_class_share").value_or(NAN),
                    m.Find("frechet").value_or(NAN));
+      const std::optional<double> live = m.Find("live_class_coverage");
+      if (live.has_value()) {
+        std::fprintf(stderr,
+                     "%s eval@%lld live weights: classes %.0f, largest share "
+                     "%.2f, Fréchet %.1f\n",
+                     label.c_str(), static_cast<long long>(m.iteration), *live,
+                     m.Find("live_largest_class_share").value_or(NAN),
+                     m.Find("live_frechet").value_or(NAN));
+      }
     }
   };
   auto result = trainer.Run(hooks, cancel);
