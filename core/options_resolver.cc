@@ -364,6 +364,19 @@ absl::StatusOr<pb::TrainingConfig> ExpandPreset(
   return full;
 }
 
+absl::StatusOr<TrainOptions> ResolveStoredTrainOptions(
+    const pb::TrainingConfig& stored) {
+  // Fields added after configs were first stored, at their value of before.
+  pb::TrainingConfig config = stored;
+  const bool has_ema_decay = stored.generator().has_ema_decay();
+  if (!has_ema_decay) config.mutable_generator()->set_ema_decay(0);
+  PROXFLOW_ASSIGN_OR_RETURN(TrainOptions options, ResolveTrainOptions(config));
+  // resolved_config stays as stored, so a resumed run saves the same header.
+  if (!has_ema_decay)
+    options.resolved_config.mutable_generator()->clear_ema_decay();
+  return options;
+}
+
 absl::StatusOr<TrainOptions> ResolveTrainOptions(
     const pb::TrainingConfig& config) {
   PROXFLOW_ASSIGN_OR_RETURN(const pb::TrainingConfig full,

@@ -19,6 +19,14 @@ namespace proxflow::core {
 absl::StatusOr<TrainOptions> ResolveTrainOptions(
     const proxflow::v1::TrainingConfig& config);
 
+// ResolveTrainOptions for a config stored fully expanded (a checkpoint's, a
+// job's resolved_config): a field it lacks did not exist when it was stored,
+// so it takes the value that keeps the behaviour of then, never a preset's
+// later default (the `mnist` preset's generator.ema_decay would otherwise
+// claim a weight average that older checkpoints lack). Pure; thread-safe.
+absl::StatusOr<TrainOptions> ResolveStoredTrainOptions(
+    const proxflow::v1::TrainingConfig& stored);
+
 // `config` over its preset (default "toy-2d"): every field the run will use,
 // before validation. INVALID_ARGUMENT for an unknown preset. Pure function;
 // thread-safe.

@@ -242,7 +242,7 @@ absl::StatusOr<StoredCheckpoint> ReadCheckpoint(absl::string_view bytes) {
   PROXFLOW_ASSIGN_OR_RETURN(CheckpointFileView file,
                             ParseCheckpointFile(bytes));
   absl::StatusOr<TrainOptions> options =
-      ResolveTrainOptions(file.header.config());
+      ResolveStoredTrainOptions(file.header.config());
   if (!options.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint: its stored config does not resolve (",

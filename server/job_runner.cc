@@ -172,7 +172,7 @@ void JobManager::RunJob(ActiveJob& active) {
     });
   };
   absl::StatusOr<core::TrainOptions> options =
-      core::ResolveTrainOptions(job.resolved_config());
+      core::ResolveStoredTrainOptions(job.resolved_config());
   if (!options.ok()) return fail(options.status().message());
 
   DevicePool::Lease lease = devices_.Acquire();

@@ -118,7 +118,7 @@ absl::StatusOr<SamplePlan> PlanSample(const pb::SampleRequest& r,
   plan.request_id = r.request_id();
   plan.checkpoint = checkpoint;
   absl::StatusOr<core::TrainOptions> options =
-      core::ResolveTrainOptions(checkpoint.lineage().resolved_config());
+      core::ResolveStoredTrainOptions(checkpoint.lineage().resolved_config());
   if (!options.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("checkpoint ", checkpoint.uuid(),

@@ -64,10 +64,12 @@ TEST(Presets, ManifoldAndMnistPresets) {
   // The study's finding: the Lipschitz bound held by default, the paper's
   // literal value one preset away, all else equal.
   EXPECT_DOUBLE_EQ(n->critic.penalty_weight, 10.0);
+  EXPECT_DOUBLE_EQ(n->generator.ema_decay, 0.999);  // samples the average
   c.set_preset("mnist-paper");
   auto paper = ResolveTrainOptions(c);
   ASSERT_TRUE(paper.ok()) << paper.status();
   EXPECT_DOUBLE_EQ(paper->critic.penalty_weight, 0.1);
+  EXPECT_DOUBLE_EQ(paper->generator.ema_decay, 0.0);
   EXPECT_EQ(paper->preset, "mnist-paper");
   EXPECT_EQ(paper->model, "mnist");
   pb::TrainingConfig a = n->resolved_config, b = paper->resolved_config;
@@ -75,7 +77,37 @@ TEST(Presets, ManifoldAndMnistPresets) {
   b.clear_preset();
   a.mutable_critic()->clear_penalty_weight();
   b.mutable_critic()->clear_penalty_weight();
+  a.mutable_generator()->clear_ema_decay();
+  b.mutable_generator()->clear_ema_decay();
   EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+}
+
+// A stored (fully expanded) config written before generator.ema_decay existed
+// keeps its run's behaviour: no weight average, though the mnist preset now
+// has one; its resolved_config stays as stored.
+TEST(Resolver, StoredConfigsKeepTheBehaviourOfWhenTheyWereStored) {
+  pb::TrainingConfig c;
+  c.set_preset("mnist");
+  c.mutable_dataset()->set_mnist_dir("/data/mnist");
+  auto expanded = ExpandPreset(c);
+  ASSERT_TRUE(expanded.ok()) << expanded.status();
+  pb::TrainingConfig old = *expanded;
+  old.mutable_generator()->clear_ema_decay();
+  auto fresh = ResolveTrainOptions(old);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_DOUBLE_EQ(fresh->generator.ema_decay, 0.999);  // the preset's now
+  auto stored = ResolveStoredTrainOptions(old);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_DOUBLE_EQ(stored->generator.ema_decay, 0.0);
+  EXPECT_FALSE(stored->resolved_config.generator().has_ema_decay());
+  EXPECT_DOUBLE_EQ(stored->critic.penalty_weight, 10.0);
+  old.mutable_generator()->set_ema_decay(0.5);
+  stored = ResolveStoredTrainOptions(old);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_DOUBLE_EQ(stored->generator.ema_decay, 0.5);
+  old.mutable_generator()->set_ema_decay(2.0);  // still validated
+  EXPECT_THAT(std::string(ResolveStoredTrainOptions(old).status().message()),
+              HasSubstr("training.generator.ema_decay"));
 }
 
 TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {
@@ -97,7 +129,8 @@ TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {
               HasSubstr("training.registry.best_metric"));
   c.set_preset("mnist");
   c.mutable_dataset()->set_mnist_dir("/data/mnist");
-  for (const char* name : {"frechet", "class_coverage", "divergence"}) {
+  for (const char* name :
+       {"frechet", "class_coverage", "divergence", "live_frechet"}) {
     c.mutable_registry()->set_best_metric(name);
     auto mnist = ResolveTrainOptions(c);
     ASSERT_TRUE(mnist.ok()) << name << ": " << mnist.status();
@@ -107,7 +140,14 @@ TEST(Resolver, BestMetricMustBeOneTheJobsEvaluationsLog) {
   EXPECT_THAT(std::string(ResolveTrainOptions(c).status().message()),
               AllOf(HasSubstr("training.registry.best_metric"),
                     HasSubstr("class_coverage, largest_class_share, "
-                              "class_entropy, frechet)")));
+                              "class_entropy, frechet, live_class_coverage, "
+                              "live_largest_class_share, live_class_entropy, "
+                              "live_frechet)")));
+  // Without the moving average there are no live weights to measure apart.
+  c.set_preset("mnist-paper");
+  c.mutable_registry()->set_best_metric("live_frechet");
+  EXPECT_THAT(std::string(ResolveTrainOptions(c).status().message()),
+              HasSubstr("class_entropy, frechet), got \"live_frechet\""));
 }
 
 TEST(Resolver, MnistRanksByFrechetAndUploadedDataByDivergence) {

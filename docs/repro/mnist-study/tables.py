@@ -5,7 +5,8 @@ usage: docs/repro/mnist-study/tables.py RUN_DIR [RUN_DIR ...]
 
 Each RUN_DIR holds a run-study.sh output (report.json, train.log). Prints two tables: coverage
 while training (the class monitor's classes >= 5 % / largest share / Frechet at every
-evaluation) and the lab's end measure (mean penalty term over the second half of the logged
+evaluation; for runs with a moving average of the generator's weights, a second row of the
+live weights' values) and the lab's end measure (mean penalty term over the second half of the logged
 iterations, Frechet, KID, classes >= 1 %, predicted counts 0..9, kinetic energy).
 """
 import json
@@ -36,12 +37,17 @@ def main(argv):
     print("|---|" + "---|" * len(iterations))
     for r in runs:
         by_iteration = {e["iteration"]: e for e in r["evaluations"]}
-        cells = []
-        for i in iterations:
-            e = by_iteration.get(i)
-            cells.append("" if e is None else "%d / %.2f / %.0f" % (
-                e["class_coverage"], e["largest_class_share"], e["frechet"]))
-        print("| %s | %s |" % (r["label"], " | ".join(cells)))
+        # Runs with a moving average (generator.ema_decay) also log the live weights' values.
+        for prefix, suffix in (("", ""), ("live_", " (live weights)")):
+            if not any(prefix + "class_coverage" in e for e in r["evaluations"]):
+                continue
+            cells = []
+            for i in iterations:
+                e = by_iteration.get(i)
+                cells.append("" if e is None else "%d / %.2f / %.0f" % (
+                    e[prefix + "class_coverage"], e[prefix + "largest_class_share"],
+                    e[prefix + "frechet"]))
+            print("| %s%s | %s |" % (r["label"], suffix, " | ".join(cells)))
     print()
     print("| run | penalty term, 2nd half | Fréchet | KID | classes ≥ 1 % | predicted counts 0..9 "
           "| KE (paper 12.2) | it/s |")
