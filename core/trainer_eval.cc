@@ -128,6 +128,12 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
                                         o.flow.dt / 2, 2 * o.flow.steps)
                                   .final;
 
+    // The registry's default ranking metric for toy data (ALGORITHM.md §6
+    // convention), on at most 1,000 points a side to bound the O(N·M) cost.
+    const auto sinkhorn = [&](const at::Tensor& x) {
+      const int64_t k = std::min<int64_t>({1000, n, y.size(0)});
+      return SinkhornDivergence(x.narrow(0, 0, k), y.narrow(0, 0, k));
+    };
     Metrics m;
     m.iteration = s.iteration;
     {
@@ -153,14 +159,8 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
           "drift_half_dt",
           (x_half - r.x_final).norm(2, {1}).mean().item<double>() /
               std::max(displacement, 1e-12));
-      if (o.dataset.kind == DatasetKind::kToy) {
-        // The registry's default ranking metric (ALGORITHM.md §6 convention),
-        // on at most 1,000 points a side to bound the O(N·M) cost.
-        const int64_t k = std::min<int64_t>({1000, n, y.size(0)});
-        m.values.emplace_back(
-            "sinkhorn",
-            SinkhornDivergence(r.x_final.narrow(0, 0, k), y.narrow(0, 0, k)));
-      }
+      if (o.dataset.kind == DatasetKind::kToy)
+        m.values.emplace_back("sinkhorn", sinkhorn(r.x_final));
       if (o.dataset.kind == DatasetKind::kToy && o.dataset.dimension > 2) {
         m.values.emplace_back("off_manifold_std",
                               r.x_final.narrow(1, 2, o.dataset.dimension - 2)
@@ -186,10 +186,7 @@ absl::StatusOr<Metrics> Trainer::Evaluate() {
         const at::Tensor live = Integrate(Solver::kEuler, s.flow->Field(), x0,
                                           0.0, o.flow.dt, o.flow.steps)
                                     .final;
-        const int64_t k = std::min<int64_t>({1000, n, y.size(0)});
-        m.values.emplace_back(
-            "live_sinkhorn",
-            SinkhornDivergence(live.narrow(0, 0, k), y.narrow(0, 0, k)));
+        m.values.emplace_back("live_sinkhorn", sinkhorn(live));
       }
       if (o.dataset.kind == DatasetKind::kMnist) {
         PROXFLOW_ASSIGN_OR_RETURN(auto class_metrics, s.ClassMetrics(*s.flow));
